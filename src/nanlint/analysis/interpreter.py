@@ -1,0 +1,846 @@
+"""The abstract interpreter: evaluates a file's statements in order and records facts.
+
+Local variables are flow-sensitive (copy-on-write environments, joined where branches
+meet; a loop first forgets what its body assigns, so a read before the assignment in the
+body is unknown). Functions are evaluated once each, lazily when a call needs their return
+summary, then all the rest in source order. Class attributes are the join of every value
+assigned to `self.<name>` in the class family.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from nanlint.analysis import torch_api as api
+from nanlint.analysis import torch_calls
+from nanlint.analysis.facts import ArgFact, Binding, CallFact, Env, FileAnalysis, Use
+from nanlint.analysis.imports import ImportTable, import_bindings
+from nanlint.analysis.objects import SELF_RETURNING_METHODS, ObjectModel
+from nanlint.analysis.scopes import FileScopes, FunctionInfo, assigned_names, target_keys
+from nanlint.analysis.values import (
+    ABSENT,
+    UNKNOWN,
+    BoundMethod,
+    ClassRef,
+    Constant,
+    External,
+    FunctionRef,
+    Hop,
+    Instance,
+    Mapping,
+    Sequence,
+    Step,
+    StepRole,
+    SuperOf,
+    Tensor,
+    TorchModule,
+    Value,
+    join,
+    join_all,
+)
+from nanlint.source import SourceFile
+
+
+def analyze(source: SourceFile, package: str | None = None) -> FileAnalysis:
+    """Interpret one parsed file."""
+    return Interpreter(source, package).run()
+
+
+@dataclass
+class _LoopExits:
+    breaks: list[Env | None] = field(default_factory=list)
+    continues: list[Env | None] = field(default_factory=list)
+
+
+@dataclass
+class Frame:
+    """The state of one scope being evaluated."""
+
+    info: FunctionInfo | None  # None for the module (and class bodies at module level)
+    env: Env | None  # None: this point is unreachable
+    returns: list[Value] = field(default_factory=list)
+    loops: list[_LoopExits] = field(default_factory=list)
+    contexts: tuple[Value, ...] = ()
+    generator: bool = False
+    history: dict[str, list[Value]] = field(default_factory=dict)
+    outer: Frame | None = None  # set for class bodies: names fall back to the enclosing frame
+
+    @property
+    def receiver(self) -> str | None:
+        return self.info.receiver if self.info is not None else None
+
+
+class Interpreter:
+    def __init__(self, source: SourceFile, package: str | None = None):
+        self.source = source
+        module = source.module
+        self.module = module
+        self.imports = ImportTable.of_module(module, package)
+        self.package = package
+        self.scopes = FileScopes(module)
+        self.analysis = FileAnalysis(source, self.imports, self.scopes)
+        self.objects = ObjectModel(self)
+        self.summaries: dict[FunctionInfo, Value] = {}
+        self.in_progress: set[FunctionInfo] = set()
+        self.histories: dict[FunctionInfo | None, dict[str, list[Value]]] = {}
+
+    # -- driver -----------------------------------------------------------------------
+
+    def run(self) -> FileAnalysis:
+        frame = Frame(None, {})
+        self.histories[None] = frame.history
+        self.exec_block(self.module.body, frame)
+        for info in list(self.scopes.functions.values()):
+            self.summary(info)
+        return self.analysis
+
+    def summary(self, info: FunctionInfo) -> Value:
+        """What `info` returns (joined over its returns); evaluates its body once."""
+        if info in self.summaries:
+            return self.summaries[info]
+        if info in self.in_progress:
+            return UNKNOWN
+        self.in_progress.add(info)
+        frame = Frame(info, self._parameters(info))
+        self.histories[info] = frame.history
+        try:
+            if isinstance(info.node, cst.Lambda):
+                frame.returns.append(self.eval(info.node.body, frame))
+            else:
+                self.exec_block(_body(info.node), frame)
+                if frame.env is not None:
+                    frame.returns.append(Constant(None))
+        finally:
+            self.in_progress.discard(info)
+        is_async = isinstance(info.node, cst.FunctionDef) and info.node.asynchronous is not None
+        result = UNKNOWN if frame.generator or is_async else join_all(frame.returns)
+        self.summaries[info] = result
+        return result
+
+    def _parameters(self, info: FunctionInfo) -> Env:
+        env: Env = {}
+        params = info.params
+        every = [*params.posonly_params, *params.params, *params.kwonly_params]
+        if isinstance(params.star_arg, cst.Param):
+            every.append(params.star_arg)
+        if params.star_kwarg is not None:
+            every.append(params.star_kwarg)
+        receiver = info.receiver
+        for param in every:
+            value: Value = UNKNOWN
+            if param.name.value == receiver and info.cls is not None:
+                value = ClassRef(info.cls) if info.is_classmethod else Instance(info.cls)
+            env[param.name.value] = Binding(value, frozenset({param}))
+        return env
+
+    # -- statements ---------------------------------------------------------------------
+
+    def exec_block(self, statements, frame: Frame) -> None:
+        for statement in statements:
+            if frame.env is None:
+                return
+            self.exec_statement(statement, frame)
+
+    def exec_statement(self, node: cst.CSTNode, frame: Frame) -> None:
+        handler = getattr(self, f"_exec_{type(node).__name__}", None)
+        if handler is not None:
+            handler(node, frame)
+        else:
+            self._eval_children(node, frame)
+
+    def _exec_SimpleStatementLine(self, node: cst.SimpleStatementLine, frame: Frame) -> None:
+        for small in node.body:
+            if frame.env is None:
+                return
+            self.exec_statement(small, frame)
+
+    def _exec_SimpleStatementSuite(self, node: cst.SimpleStatementSuite, frame: Frame) -> None:
+        self._exec_SimpleStatementLine(node, frame)  # type: ignore[arg-type]
+
+    def _exec_IndentedBlock(self, node: cst.IndentedBlock, frame: Frame) -> None:
+        self.exec_block(node.body, frame)
+
+    def _exec_Expr(self, node: cst.Expr, frame: Frame) -> None:
+        self.eval(node.value, frame)
+
+    def _exec_Assign(self, node: cst.Assign, frame: Frame) -> None:
+        value = self.eval(node.value, frame)
+        for target in node.targets:
+            self.bind_target(target.target, value, frame)
+
+    def _exec_AnnAssign(self, node: cst.AnnAssign, frame: Frame) -> None:
+        if node.value is not None:
+            self.bind_target(node.target, self.eval(node.value, frame), frame)
+
+    def _exec_AugAssign(self, node: cst.AugAssign, frame: Frame) -> None:
+        current = self.eval(node.target, frame)
+        operand = self.eval(node.value, frame)
+        for value, child in ((current, node.target), (operand, node.value)):
+            self._use(value, child, node, frame)
+        self.bind_target(node.target, UNKNOWN, frame)
+
+    def _exec_Return(self, node: cst.Return, frame: Frame) -> None:
+        value = self.eval(node.value, frame) if node.value is not None else Constant(None)
+        if node.value is not None:
+            self._use(value, node.value, node, frame, returned=True)
+        frame.returns.append(value)
+        frame.env = None
+
+    def _exec_Raise(self, node: cst.Raise, frame: Frame) -> None:
+        self._eval_children(node, frame)
+        frame.env = None
+
+    def _exec_Break(self, node: cst.Break, frame: Frame) -> None:
+        if frame.loops:
+            frame.loops[-1].breaks.append(frame.env)
+        frame.env = None
+
+    def _exec_Continue(self, node: cst.Continue, frame: Frame) -> None:
+        if frame.loops:
+            frame.loops[-1].continues.append(frame.env)
+        frame.env = None
+
+    def _exec_Import(self, node: cst.Import, frame: Frame) -> None:
+        for binding in import_bindings(node, self.package):
+            self.bind_name(binding.local, External(binding.qualname), node, frame)
+
+    def _exec_ImportFrom(self, node: cst.ImportFrom, frame: Frame) -> None:
+        for binding in import_bindings(node, self.package):
+            self.bind_name(binding.local, External(binding.qualname), node, frame)
+
+    def _exec_Del(self, node: cst.Del, frame: Frame) -> None:
+        for key in target_keys(node.target):
+            frame.env = {**frame.env, key: Binding(ABSENT, frozenset({node}))}  # type: ignore[misc]
+
+    def _exec_Global(self, node: cst.Global, frame: Frame) -> None:
+        """Handled by name resolution (FunctionInfo.declared_global)."""
+
+    _exec_Nonlocal = _exec_Global
+    _exec_Pass = _exec_Global
+
+    def _exec_If(self, node: cst.If, frame: Frame) -> None:
+        test = self.eval(node.test, frame)
+        self._use(test, node.test, node, frame)
+        before = frame.env
+        branches = []
+        truth = test.value if isinstance(test, Constant) else None
+        if truth is None or truth:
+            self.exec_statement(node.body, frame)
+            branches.append(frame.env)
+        frame.env = before
+        if truth is None or not truth:
+            if node.orelse is not None:
+                self.exec_statement(node.orelse, frame)
+            branches.append(frame.env)
+        frame.env = join_envs(branches)
+
+    def _exec_Else(self, node: cst.Else, frame: Frame) -> None:
+        self.exec_statement(node.body, frame)
+
+    def _exec_For(self, node: cst.For, frame: Frame) -> None:
+        self._use(self.eval(node.iter, frame), node.iter, node, frame)
+        self._loop(node, frame, target=node.target)
+
+    def _exec_While(self, node: cst.While, frame: Frame) -> None:
+        self._loop(node, frame, test=node.test)
+
+    def _loop(self, node: cst.For | cst.While, frame: Frame, target=None, test=None) -> None:
+        before = frame.env
+        assigned = set(assigned_names(_body(node)))
+        if target is not None:
+            assigned.update(target_keys(target))
+        frame.env = forget(before, assigned, node)
+        endless = False
+        if test is not None:
+            value = self.eval(test, frame)
+            endless = isinstance(value, Constant) and bool(value.value)
+        if target is not None:
+            self.bind_target(target, UNKNOWN, frame)
+        frame.loops.append(_LoopExits())
+        self.exec_statement(node.body, frame)
+        exits = frame.loops.pop()
+        finished = [] if endless else [before, frame.env, *exits.continues]
+        frame.env = join_envs(finished)
+        if node.orelse is not None and frame.env is not None:
+            self.exec_statement(node.orelse, frame)
+        frame.env = join_envs([frame.env, *exits.breaks])
+
+    def _exec_Try(self, node: cst.Try, frame: Frame) -> None:
+        before = frame.env
+        self.exec_statement(node.body, frame)
+        if node.orelse is not None and frame.env is not None:
+            self.exec_statement(node.orelse, frame)
+        ends = [frame.env]
+        entry = forget(before, set(assigned_names(_body(node))), node)
+        for handler in node.handlers:
+            frame.env = entry
+            if handler.type is not None:
+                self.eval(handler.type, frame)
+            if handler.name is not None:
+                self.bind_target(handler.name.name, UNKNOWN, frame)
+            self.exec_statement(handler.body, frame)
+            ends.append(frame.env)
+        frame.env = join_envs(ends)
+        if node.finalbody is not None:
+            reachable = frame.env is not None
+            if not reachable:
+                frame.env = entry
+            self.exec_statement(node.finalbody.body, frame)
+            if not reachable:
+                frame.env = None
+
+    _exec_TryStar = _exec_Try
+
+    def _exec_With(self, node: cst.With, frame: Frame) -> None:
+        contexts = []
+        for item in node.items:
+            value = self.eval(item.item, frame)
+            if isinstance(item.item, cst.Call) and item.item in self.analysis.calls:
+                contexts.append(self.analysis.calls[item.item].callee)
+            else:
+                contexts.append(value)
+            if item.asname is not None:
+                self.bind_target(item.asname.name, UNKNOWN, frame)
+        saved = frame.contexts
+        frame.contexts = saved + tuple(contexts)
+        try:
+            self.exec_statement(node.body, frame)
+        finally:
+            frame.contexts = saved
+
+    def _exec_Match(self, node: cst.Match, frame: Frame) -> None:
+        self.eval(node.subject, frame)
+        before = frame.env
+        ends = [before]
+        for case in node.cases:
+            frame.env = forget(before, set(assigned_names([case])), case)
+            if case.guard is not None:
+                self.eval(case.guard, frame)
+            self.exec_statement(case.body, frame)
+            ends.append(frame.env)
+        frame.env = join_envs(ends)
+
+    def _exec_FunctionDef(self, node: cst.FunctionDef, frame: Frame) -> None:
+        transparent = all(self._transparent(decorator, frame) for decorator in node.decorators)
+        for param in _defaults(node.params):
+            self.eval(param, frame)
+        info = self.scopes.functions[node]
+        value = FunctionRef(info) if transparent else UNKNOWN
+        self.bind_name(node.name.value, value, node.name, frame)
+
+    def _transparent(self, decorator: cst.Decorator, frame: Frame) -> bool:
+        expression = decorator.decorator
+        value = self.eval(expression, frame)
+        if isinstance(expression, cst.Call) and expression in self.analysis.calls:
+            value = self.analysis.calls[expression].callee
+        if not isinstance(value, External):
+            return False
+        name = value.qualname.removeprefix("builtins.")
+        return name in api.TRANSPARENT_DECORATORS or name in (
+            "property",
+            "functools.cached_property",
+        )
+
+    def _exec_ClassDef(self, node: cst.ClassDef, frame: Frame) -> None:
+        bases = [self.eval(arg.value, frame) for arg in node.bases]
+        for keyword in node.keywords:
+            self.eval(keyword.value, frame)
+        for decorator in node.decorators:
+            self.eval(decorator.decorator, frame)
+        body_frame = Frame(frame.info, dict(frame.env or {}), outer=frame)
+        self.exec_block(_body(node), body_frame)
+        info = self.scopes.classes[node]
+        body_values = {
+            key: binding.value
+            for key, binding in (body_frame.env or {}).items()
+            if "." not in key and (frame.env or {}).get(key) is not binding
+        }
+        self.objects.define_class(info, bases, body_values)
+        self.bind_name(node.name.value, ClassRef(info), node.name, frame)
+
+    # -- bindings ------------------------------------------------------------------------
+
+    def bind_name(self, key: str, value: Value, definition: cst.CSTNode, frame: Frame) -> None:
+        if frame.env is None:
+            return
+        frame.env = {**frame.env, key: Binding(value, frozenset({definition}))}
+        frame.history.setdefault(key, []).append(value)
+
+    def bind_target(self, target: cst.BaseExpression, value: Value, frame: Frame) -> None:
+        if isinstance(target, cst.Name):
+            self.bind_name(target.value, value, target, frame)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            self._bind_unpacked(target, value, frame)
+        elif isinstance(target, cst.StarredElement):
+            self.bind_target(target.value, UNKNOWN, frame)
+        elif isinstance(target, cst.Attribute):
+            self._bind_attribute(target, value, frame)
+        elif isinstance(target, cst.Subscript):
+            self._bind_item(target, value, frame)
+
+    def _bind_unpacked(self, target: cst.Tuple | cst.List, value: Value, frame: Frame) -> None:
+        elements = [element.value for element in target.elements]
+        starred = any(isinstance(element, cst.StarredElement) for element in target.elements)
+        known = isinstance(value, Sequence) and not starred and len(value.items) == len(elements)
+        for index, element in enumerate(elements):
+            self.bind_target(element, value.items[index] if known else UNKNOWN, frame)  # type: ignore[union-attr]
+        if not known:
+            self._use(value, target, target, frame)
+
+    def _bind_attribute(self, target: cst.Attribute, value: Value, frame: Frame) -> None:
+        base = target.value
+        if isinstance(base, cst.Name) and frame.info is not None and base.value == frame.receiver:
+            assert frame.info.cls is not None
+            self.objects.record_write(frame.info.cls, target.attr.value, value)
+            self.bind_name(f"{base.value}.{target.attr.value}", value, target, frame)
+            return
+        self.eval(base, frame)
+        self._use(value, target, target, frame)
+
+    def _bind_item(self, target: cst.Subscript, value: Value, frame: Frame) -> None:
+        container = self.eval(target.value, frame)
+        key = self._constant_index(target, frame)
+        if (
+            isinstance(container, Mapping)
+            and key is not None
+            and isinstance(target.value, cst.Name)
+        ):
+            items = (*tuple((k, v) for k, v in container.items if k != key), (key, value))
+            self.bind_name(target.value.value, Mapping(items), target, frame)
+            return
+        self._use(value, target, target, frame)
+
+    # -- expressions -----------------------------------------------------------------------
+
+    def eval(self, node: cst.BaseExpression, frame: Frame) -> Value:
+        handler = getattr(self, f"_eval_{type(node).__name__}", None)
+        value = handler(node, frame) if handler is not None else self._eval_children(node, frame)
+        self.analysis.values[node] = value
+        return value
+
+    def _eval_children(self, node: cst.CSTNode, frame: Frame) -> Value:
+        """Evaluate what an unmodelled node contains (for its facts); it is UNKNOWN."""
+        for child in node.children:
+            if isinstance(child, cst.BaseExpression):
+                self._use(self.eval(child, frame), child, node, frame)
+            elif not isinstance(child, (cst.BaseSuite, cst.BaseStatement)):
+                self._eval_children(child, frame)
+        return UNKNOWN
+
+    def _eval_Name(self, node: cst.Name, frame: Frame) -> Value:
+        if node.value in ("True", "False", "None"):
+            return Constant({"True": True, "False": False, "None": None}[node.value])
+        return self.lookup(node, frame)
+
+    def _eval_Integer(self, node: cst.Integer, frame: Frame) -> Value:
+        return Constant(node.evaluated_value)
+
+    def _eval_Float(self, node: cst.Float, frame: Frame) -> Value:
+        return Constant(node.evaluated_value)
+
+    def _eval_SimpleString(self, node: cst.SimpleString, frame: Frame) -> Value:
+        try:
+            return Constant(node.evaluated_value)
+        except Exception:  # an unusual prefix libcst cannot evaluate
+            return UNKNOWN
+
+    def _eval_Ellipsis(self, node: cst.Ellipsis, frame: Frame) -> Value:
+        return Constant(...)
+
+    def _eval_UnaryOperation(self, node: cst.UnaryOperation, frame: Frame) -> Value:
+        operand = self.eval(node.expression, frame)
+        if isinstance(operand, Constant) and isinstance(operand.value, (int, float)):
+            if isinstance(node.operator, cst.Minus):
+                return Constant(-operand.value)
+            if isinstance(node.operator, cst.Plus):
+                return operand
+        if isinstance(node.operator, cst.Not) and isinstance(operand, Constant):
+            return Constant(not operand.value)
+        self._use(operand, node.expression, node, frame)
+        return UNKNOWN
+
+    def _eval_IfExp(self, node: cst.IfExp, frame: Frame) -> Value:
+        self._use(self.eval(node.test, frame), node.test, node, frame)
+        return join(self.eval(node.body, frame), self.eval(node.orelse, frame))
+
+    def _eval_Tuple(self, node: cst.Tuple | cst.List, frame: Frame) -> Value:
+        items = [self.eval(element.value, frame) for element in node.elements]
+        if any(isinstance(element, cst.StarredElement) for element in node.elements):
+            for item, element in zip(items, node.elements):
+                self._use(item, element.value, node, frame)
+            return UNKNOWN
+        return Sequence(tuple(items), tuple(node.elements))
+
+    _eval_List = _eval_Tuple
+
+    def _eval_Dict(self, node: cst.Dict, frame: Frame) -> Value:
+        items = []
+        known = True
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                key = self.eval(element.key, frame)
+                value = self.eval(element.value, frame)
+                if isinstance(key, Constant):
+                    items.append((key.value, value))
+                    continue
+                self._use(value, element.value, node, frame)
+            else:
+                self._use(self.eval(element.value, frame), element.value, node, frame)
+            known = False
+        return Mapping(tuple(items)) if known else UNKNOWN
+
+    def _eval_NamedExpr(self, node: cst.NamedExpr, frame: Frame) -> Value:
+        value = self.eval(node.value, frame)
+        self.bind_target(node.target, value, frame)
+        return value
+
+    def _eval_Yield(self, node: cst.Yield, frame: Frame) -> Value:
+        frame.generator = True
+        self._eval_children(node, frame)
+        return UNKNOWN
+
+    def _eval_Lambda(self, node: cst.Lambda, frame: Frame) -> Value:
+        for param in _defaults(node.params):
+            self.eval(param, frame)
+        return FunctionRef(self.scopes.functions[node])
+
+    def _eval_ListComp(self, node, frame: Frame) -> Value:
+        """Comprehensions: their targets are a scope of their own."""
+        saved = frame.env
+        for clause in _for_clauses(node.for_in):
+            self._use(self.eval(clause.iter, frame), clause.iter, node, frame)
+            self.bind_target(clause.target, UNKNOWN, frame)
+            for condition in clause.ifs:
+                self.eval(condition.test, frame)
+        parts = (node.key, node.value) if isinstance(node, cst.DictComp) else (node.elt,)
+        for part in parts:
+            self._use(self.eval(part, frame), part, node, frame)
+        frame.env = saved
+        return UNKNOWN
+
+    _eval_SetComp = _eval_ListComp
+    _eval_DictComp = _eval_ListComp
+    _eval_GeneratorExp = _eval_ListComp
+
+    def _eval_Attribute(self, node: cst.Attribute, frame: Frame) -> Value:
+        base_node = node.value
+        name = node.attr.value
+        if isinstance(base_node, cst.Name) and frame.env is not None:
+            binding = frame.env.get(f"{base_node.value}.{name}")
+            if binding is not None and base_node.value == frame.receiver:
+                self.eval(base_node, frame)
+                return binding.value
+        base = self.eval(base_node, frame)
+        return self.attribute(base, base_node, name, node)
+
+    def attribute(
+        self, base: Value, base_node: cst.BaseExpression, name: str, node: cst.CSTNode
+    ) -> Value:
+        if isinstance(base, External):
+            return base.attribute(name)
+        if isinstance(base, Instance):
+            value = self.objects.instance_attribute(base.info, name)
+            if isinstance(value, Tensor):
+                return value.with_hop(
+                    Hop(self.source.module.code_for_node(node), node, self.source)
+                )
+            if value is UNKNOWN and name in SELF_RETURNING_METHODS:
+                return BoundMethod(base, base_node, name)
+            return value
+        if isinstance(base, ClassRef):
+            return self.objects.class_attribute(base.info, name)
+        if isinstance(base, SuperOf):
+            return self._super_attribute(base, name)
+        if isinstance(base, Tensor) and name in api.PRESERVING_ATTRIBUTES:
+            return base.with_step(Step(name, node, StepRole.COMMUTES, base_node))
+        if base is UNKNOWN or isinstance(base, (Tensor, TorchModule, Sequence, Mapping)):
+            return BoundMethod(base, base_node, name)
+        return UNKNOWN
+
+    def _super_attribute(self, base: SuperOf, name: str) -> Value:
+        order, _ = self.objects.mro(base.info)
+        for cls in order[1:]:
+            method = cls.methods.get(name)
+            if method is not None:
+                return FunctionRef(method, bound=base.instance)
+        return UNKNOWN
+
+    def _eval_Subscript(self, node: cst.Subscript, frame: Frame) -> Value:
+        base = self.eval(node.value, frame)
+        index = self._constant_index(node, frame)
+        if isinstance(base, Tensor):
+            return base.with_step(Step("index", node, StepRole.COMMUTES, node.value))
+        if (
+            isinstance(base, Sequence)
+            and isinstance(index, int)
+            and -len(base.items) <= index < len(base.items)
+        ):
+            return base.items[index]
+        if isinstance(base, Mapping) and index is not None:
+            return base.get(index)
+        if isinstance(base, TorchModule) and base.layers is not None:
+            return _layer(base, node, index)
+        return UNKNOWN
+
+    def _constant_index(self, node: cst.Subscript, frame: Frame) -> Any:
+        """The constant of `x[0]` / `x["key"]`; evaluates every index expression."""
+        values = []
+        for element in node.slice:
+            if isinstance(element.slice, cst.Index):
+                values.append(self.eval(element.slice.value, frame))
+            else:
+                self._eval_children(element.slice, frame)
+                values.append(UNKNOWN)
+        if len(values) == 1 and isinstance(values[0], Constant):
+            return values[0].value
+        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice):
+            return _constant_slice(node.slice[0].slice)
+        return None
+
+    def _eval_Call(self, node: cst.Call, frame: Frame) -> Value:
+        callee = self.eval(node.func, frame)
+        args = tuple(
+            ArgFact(
+                arg.keyword.value if arg.keyword is not None else None,
+                arg.value,
+                self.eval(arg.value, frame),
+                arg.star,
+                arg,
+            )
+            for arg in node.args
+        )
+        call = torch_calls.Call(node, args, self.source, frame.info, self._callee_text(node.func))
+        result = self.call(callee, call, frame)
+        self.analysis.calls[node] = CallFact(
+            node, callee, args, result, frame.env or {}, frame.info, frame.contexts
+        )
+        carried = set(result.origins) if isinstance(result, Tensor) else set()
+        consumed = list(args)
+        if isinstance(callee, BoundMethod):
+            consumed.append(ArgFact(None, callee.receiver_node, callee.receiver))
+        for arg in consumed:
+            if (isinstance(arg.value, Tensor) and not set(arg.value.origins) <= carried) or (
+                isinstance(arg.value, (Sequence, Mapping, TorchModule)) and arg.value != result
+            ):
+                self._use(arg.value, arg.node, node, frame)
+        return result
+
+    def _callee_text(self, func: cst.BaseExpression) -> str:
+        if isinstance(func, (cst.Name, cst.Attribute)):
+            return self.module.code_for_node(func)
+        return "the module"
+
+    def call(self, callee: Value, call: torch_calls.Call, frame: Frame) -> Value:
+        if isinstance(callee, External):
+            if callee.qualname == "builtins.super" and frame.info is not None and frame.info.cls:
+                receiver = frame.receiver
+                binding = (frame.env or {}).get(receiver) if receiver else None
+                return SuperOf(frame.info.cls, binding.value if binding else UNKNOWN)
+            return torch_calls.call_external(callee.qualname, call)
+        if isinstance(callee, TorchModule):
+            return torch_calls.call_module(callee, call)
+        if isinstance(callee, Instance):
+            return self.objects.call_instance(callee.info, call.node)
+        if isinstance(callee, ClassRef):
+            return Instance(callee.info)
+        if isinstance(callee, FunctionRef):
+            return self.objects.call_function(callee.info, call.node)
+        if isinstance(callee, BoundMethod):
+            return self._call_method(callee, call, frame)
+        return UNKNOWN
+
+    def _call_method(self, method: BoundMethod, call: torch_calls.Call, frame: Frame) -> Value:
+        receiver, name = method.receiver, method.name
+        if isinstance(receiver, (TorchModule, Instance)) and name in SELF_RETURNING_METHODS:
+            return receiver
+        if isinstance(receiver, TorchModule):
+            if name == "forward":
+                return torch_calls.call_module(receiver, call)
+            if name in api.MUTATING_METHODS and receiver.ctor is not None:
+                self.analysis.mutated_containers.add(receiver.ctor)
+            return UNKNOWN
+        if isinstance(receiver, Sequence):
+            return self._list_method(method, call, frame)
+        if isinstance(receiver, Mapping):
+            if name == "get" and call.args and isinstance(call.args[0].value, Constant):
+                return receiver.get(call.args[0].value.value)
+            return UNKNOWN
+        result = torch_calls.call_tensor_method(receiver, method.receiver_node, name, call)
+        if name.endswith("_") and isinstance(method.receiver_node, cst.Name):
+            self.bind_name(method.receiver_node.value, result, call.node, frame)
+        return result
+
+    def _list_method(self, method: BoundMethod, call: torch_calls.Call, frame: Frame) -> Value:
+        """`layers.append(x)` on a local list keeps the list's items known."""
+        target = method.receiver_node
+        if method.name == "append" and len(call.args) == 1 and isinstance(target, cst.Name):
+            receiver = method.receiver
+            assert isinstance(receiver, Sequence)
+            items = (*receiver.items, call.args[0].value)
+            self.bind_name(target.value, Sequence(items, (*receiver.nodes, None)), call.node, frame)
+        elif isinstance(target, cst.Name):
+            self.bind_name(target.value, UNKNOWN, call.node, frame)
+        return UNKNOWN
+
+    # -- names ---------------------------------------------------------------------------------
+
+    def lookup(self, node: cst.Name, frame: Frame) -> Value:
+        name = node.value
+        binding = self._local_binding(name, frame)
+        if binding is not None:
+            self.analysis.reads[node] = binding.defs
+            return UNKNOWN if binding.value is ABSENT else binding.value
+        return self._outer_value(name, frame)
+
+    def _local_binding(self, name: str, frame: Frame) -> Binding | None:
+        env = frame.env or {}
+        if frame.outer is not None:  # a class body: its own names, then the enclosing frame's
+            return env.get(name) or self._local_binding(name, frame.outer)
+        info = frame.info
+        if info is None:
+            return env.get(name)
+        if name in info.assigned and name not in info.declared_global:
+            return env.get(name) or Binding(UNKNOWN, frozenset())
+        return None
+
+    def _outer_value(self, name: str, frame: Frame) -> Value:
+        info = frame.info.parent if frame.info is not None else None
+        while info is not None:
+            if name in info.assigned and name not in info.declared_global:
+                return join_all(self.histories.get(info, {}).get(name, []))
+            info = info.parent
+        module_values = self.histories.get(None, {}).get(name)
+        if module_values:
+            return join_all(module_values)
+        if name in self.scopes.module_assigned:
+            return UNKNOWN
+        for star in self.imports.star_modules:
+            candidate = api.canonical(f"{star}.{name}")
+            if _known_torch_name(candidate):
+                return External(candidate)
+        return External(f"builtins.{name}") if hasattr(builtins, name) else UNKNOWN
+
+    # -- uses ----------------------------------------------------------------------------------
+
+    def _use(
+        self,
+        value: Value,
+        node: cst.CSTNode,
+        consumer: cst.CSTNode,
+        frame: Frame,
+        returned: bool = False,
+    ) -> None:
+        if isinstance(value, Tensor):
+            self.analysis.record_use(
+                value, Use(value.origins[0], node, consumer, frame.info, returned)
+            )
+        elif isinstance(value, TorchModule) and value.ctor is not None:
+            self.analysis.module_uses.setdefault(value.ctor, []).append(consumer)
+        elif isinstance(value, Sequence):
+            for item in value.items:
+                self._use(item, node, consumer, frame, returned)
+        elif isinstance(value, Mapping):
+            for _, item in value.items:
+                self._use(item, node, consumer, frame, returned)
+
+
+def join_envs(envs: list[Env | None]) -> Env | None:
+    """The environment where paths meet; None when no path reaches."""
+    reachable = [env for env in envs if env is not None]
+    if not reachable:
+        return None
+    first = reachable[0]
+    if all(env is first for env in reachable):
+        return first
+    keys = dict.fromkeys(key for env in reachable for key in env)
+    joined: Env = {}
+    for key in keys:
+        bindings = [env.get(key) for env in reachable]
+        present = [b for b in bindings if b is not None]
+        value: Value = ABSENT
+        for binding in bindings:
+            value = join(value, binding.value if binding is not None else ABSENT)
+        defs = frozenset().union(*(b.defs for b in present))
+        joined[key] = present[0] if all(b is present[0] for b in present) else Binding(value, defs)
+    return joined
+
+
+def forget(env: Env | None, keys: set[str], marker: cst.CSTNode) -> Env | None:
+    """`env` with `keys` unknown: what a loop body or handler may have assigned earlier."""
+    if env is None:
+        return None
+    forgotten = dict(env)
+    for key in keys:
+        old = env.get(key)
+        defs = (old.defs if old is not None else frozenset()) | {marker}
+        forgotten[key] = Binding(UNKNOWN, defs)
+    return forgotten
+
+
+def _body(node) -> list:
+    body = node.body
+    if isinstance(body, cst.IndentedBlock):
+        return list(body.body)
+    if isinstance(body, cst.SimpleStatementSuite):
+        return [body]
+    return [body]
+
+
+def _defaults(params: cst.Parameters) -> list[cst.BaseExpression]:
+    every = [*params.posonly_params, *params.params, *params.kwonly_params]
+    return [param.default for param in every if param.default is not None]
+
+
+def _for_clauses(clause: cst.CompFor):
+    while clause is not None:
+        yield clause
+        clause = clause.inner_for_in
+
+
+def _layer(container: TorchModule, node: cst.Subscript, index: Any) -> Value:
+    assert container.layers is not None
+    layers = container.layers
+    if (
+        container.ctor is not None
+        and isinstance(index, int)
+        and -len(layers) <= index < len(layers)
+    ):
+        return layers[index][0]
+    if isinstance(index, slice) and container.qualname == "torch.nn.Sequential":
+        return TorchModule(container.qualname, container.ctor, container.file, (), layers[index])
+    return UNKNOWN
+
+
+def _constant_slice(node: cst.Slice) -> slice | None:
+    parts = []
+    for part in (node.lower, node.upper, node.step):
+        if part is None:
+            parts.append(None)
+            continue
+        value = _integer(part)
+        if value is None:
+            return None
+        parts.append(value)
+    return slice(*parts)
+
+
+def _integer(node: cst.BaseExpression) -> int | None:
+    if isinstance(node, cst.Integer):
+        return int(node.evaluated_value)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        inner = _integer(node.expression)
+        return -inner if inner is not None else None
+    return None
+
+
+def _known_torch_name(qualname: str) -> bool:
+    return (
+        qualname in api.ACTIVATION_FUNCTIONS
+        or qualname in api.PRESERVING_FUNCTIONS
+        or qualname in api.LOSS_BY_FUNCTION
+        or api.is_torch_module_class(qualname)
+    )

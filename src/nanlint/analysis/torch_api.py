@@ -1,0 +1,334 @@
+"""What nanlint knows of the torch API: activations, kind-preserving ops, modules and losses.
+
+Every spelling of one operation maps to one entry: `torch.sigmoid`, `torch.nn.functional.sigmoid`,
+`torch.special.expit`, the `Tensor.sigmoid` method and the `nn.Sigmoid` module all produce
+`prob.sigmoid`. Qualified names are canonical (see `canonical`); parameters are listed in
+positional order so that calls can be bound to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nanlint.analysis.kinds import Kind
+from nanlint.analysis.values import StepRole
+
+
+def canonical(qualname: str) -> str:
+    """`torch.nn.modules.loss.BCELoss` -> `torch.nn.BCELoss`; other names unchanged."""
+    parts = qualname.split(".")
+    if parts[:3] == ["torch", "nn", "modules"] and len(parts) > 4:
+        return "torch.nn." + ".".join(parts[4:])
+    if parts[:3] == ["torch", "nn", "parallel"] and len(parts) > 4:
+        return "torch.nn.parallel." + ".".join(parts[4:])
+    return qualname
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An operation whose output lives in a known space."""
+
+    kind: Kind
+    name: str  # the operation, as messages name it: "sigmoid", "softmax"
+    params: tuple[str, ...]  # after the input tensor (methods) or including it (functions)
+    options: tuple[str, ...] = ()  # parameters a rewrite carries over: dim, dtype
+    exact: bool = True  # False: a different function (hardsigmoid), so removing it is unsafe
+
+
+_SIGMOID = Activation(Kind.PROB_SIGMOID, "sigmoid", ("input",))
+_HARDSIGMOID = Activation(Kind.PROB_SIGMOID, "hardsigmoid", ("input", "inplace"), exact=False)
+_SOFTMAX = Activation(
+    Kind.PROB_SOFTMAX, "softmax", ("input", "dim", "_stacklevel", "dtype"), ("dim", "dtype")
+)
+_TORCH_SOFTMAX = Activation(
+    Kind.PROB_SOFTMAX, "softmax", ("input", "dim", "dtype"), ("dim", "dtype")
+)
+_LOG_SOFTMAX = Activation(
+    Kind.LOGPROB, "log_softmax", ("input", "dim", "_stacklevel", "dtype"), ("dim", "dtype")
+)
+_TORCH_LOG_SOFTMAX = Activation(
+    Kind.LOGPROB, "log_softmax", ("input", "dim", "dtype"), ("dim", "dtype")
+)
+_LOGSIGMOID = Activation(Kind.LOGPROB, "logsigmoid", ("input",))
+_RELU = Activation(Kind.NONNEG, "relu", ("input", "inplace"))
+_RELU6 = Activation(Kind.NONNEG, "relu6", ("input", "inplace"))
+_SOFTPLUS = Activation(Kind.NONNEG, "softplus", ("input", "beta", "threshold"))
+
+ACTIVATION_FUNCTIONS: dict[str, Activation] = {
+    "torch.sigmoid": _SIGMOID,
+    "torch.sigmoid_": _SIGMOID,
+    "torch.nn.functional.sigmoid": _SIGMOID,
+    "torch.special.expit": _SIGMOID,
+    "torch.nn.functional.hardsigmoid": _HARDSIGMOID,
+    "torch.softmax": _TORCH_SOFTMAX,
+    "torch.special.softmax": _TORCH_SOFTMAX,
+    "torch.nn.functional.softmax": _SOFTMAX,
+    "torch.log_softmax": _TORCH_LOG_SOFTMAX,
+    "torch.special.log_softmax": _TORCH_LOG_SOFTMAX,
+    "torch.nn.functional.log_softmax": _LOG_SOFTMAX,
+    "torch.nn.functional.logsigmoid": _LOGSIGMOID,
+    "torch.relu": _RELU,
+    "torch.relu_": _RELU,
+    "torch.nn.functional.relu": _RELU,
+    "torch.nn.functional.relu_": _RELU,
+    "torch.nn.functional.relu6": _RELU6,
+    "torch.nn.functional.softplus": _SOFTPLUS,
+}
+
+# Tensor methods: the receiver is the input, so `params` starts after it.
+ACTIVATION_METHODS: dict[str, Activation] = {
+    "sigmoid": Activation(Kind.PROB_SIGMOID, "sigmoid", ()),
+    "sigmoid_": Activation(Kind.PROB_SIGMOID, "sigmoid", ()),
+    "softmax": Activation(Kind.PROB_SOFTMAX, "softmax", ("dim", "dtype"), ("dim", "dtype")),
+    "log_softmax": Activation(Kind.LOGPROB, "log_softmax", ("dim", "dtype"), ("dim", "dtype")),
+    "relu": Activation(Kind.NONNEG, "relu", ()),
+    "relu_": Activation(Kind.NONNEG, "relu", ()),
+}
+
+# nn modules: `params` are the constructor's; Softmax2d always works over the channels.
+ACTIVATION_MODULES: dict[str, Activation] = {
+    "torch.nn.Sigmoid": _SIGMOID,
+    "torch.nn.Hardsigmoid": Activation(Kind.PROB_SIGMOID, "hardsigmoid", ("inplace",), exact=False),
+    "torch.nn.Softmax": Activation(Kind.PROB_SOFTMAX, "softmax", ("dim",), ("dim",)),
+    "torch.nn.Softmax2d": Activation(Kind.PROB_SOFTMAX, "softmax", ()),
+    "torch.nn.LogSoftmax": Activation(Kind.LOGPROB, "log_softmax", ("dim",), ("dim",)),
+    "torch.nn.LogSigmoid": Activation(Kind.LOGPROB, "logsigmoid", ()),
+    "torch.nn.ReLU": Activation(Kind.NONNEG, "relu", ("inplace",)),
+    "torch.nn.ReLU6": Activation(Kind.NONNEG, "relu6", ("inplace",)),
+    "torch.nn.Softplus": Activation(Kind.NONNEG, "softplus", ("beta", "threshold")),
+}
+
+# Operations that keep the kind of their first tensor, by tensor-method name.
+PRESERVING_METHODS: dict[str, StepRole] = {
+    **dict.fromkeys(
+        [
+            "view",
+            "view_as",
+            "reshape",
+            "reshape_as",
+            "squeeze",
+            "squeeze_",
+            "unsqueeze",
+            "unsqueeze_",
+            "flatten",
+            "unflatten",
+            "permute",
+            "transpose",
+            "transpose_",
+            "t",
+            "t_",
+            "contiguous",
+            "float",
+            "double",
+            "half",
+            "bfloat16",
+            "to",
+            "type",
+            "type_as",
+            "cpu",
+            "cuda",
+            "detach",
+            "detach_",
+            "clone",
+            "expand",
+            "expand_as",
+            "narrow",
+            "select",
+            "movedim",
+            "moveaxis",
+            "swapaxes",
+            "swapdims",
+            "flip",
+            "roll",
+            "repeat",
+            "tile",
+            "index_select",
+            "gather",
+            "take",
+            "masked_select",
+        ],
+        StepRole.COMMUTES,
+    ),
+    **dict.fromkeys(["clamp", "clamp_", "clip", "clip_", "clamp_min", "clamp_max"], StepRole.GUARD),
+}
+
+# The same, as torch functions taking the tensor first.
+PRESERVING_FUNCTIONS: dict[str, StepRole] = {
+    **{
+        f"torch.{name}": StepRole.COMMUTES
+        for name in [
+            "flatten",
+            "squeeze",
+            "unsqueeze",
+            "reshape",
+            "transpose",
+            "permute",
+            "movedim",
+            "moveaxis",
+            "swapaxes",
+            "swapdims",
+            "narrow",
+            "select",
+            "index_select",
+            "gather",
+            "take",
+            "flip",
+            "roll",
+            "tile",
+            "masked_select",
+        ]
+    },
+    **dict.fromkeys(
+        ("torch.clamp", "torch.clip", "torch.clamp_min", "torch.clamp_max"), StepRole.GUARD
+    ),
+}
+
+# torch.cat([p, q]) of one kind keeps it, but no rewrite can see through it.
+JOINING_FUNCTIONS = frozenset(
+    f"torch.{name}"
+    for name in ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack"]
+)
+
+PRESERVING_ATTRIBUTES = frozenset(("T", "mT", "H", "mH", "data"))
+
+# Modules that pass their input through with its kind.
+PASS_THROUGH_MODULES = frozenset(("torch.nn.Identity", "torch.nn.Flatten", "torch.nn.Unflatten"))
+
+CONTAINER_MODULES = frozenset(("torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict"))
+
+# Wrappers whose call runs the wrapped model unchanged (first argument).
+MODEL_WRAPPERS = frozenset(
+    (
+        "torch.nn.DataParallel",
+        "torch.nn.parallel.DataParallel",
+        "torch.nn.parallel.DistributedDataParallel",
+        "torch.compile",
+        "torch.jit.script",
+    )
+)
+
+# Methods that change what a container module holds.
+MUTATING_METHODS = frozenset(("append", "extend", "insert", "add_module", "register_module", "pop"))
+
+# Decorators that keep what a function returns.
+TRANSPARENT_DECORATORS = frozenset(
+    (
+        "staticmethod",
+        "classmethod",
+        "torch.no_grad",
+        "torch.inference_mode",
+        "torch.enable_grad",
+        "torch.autocast",
+        "torch.amp.autocast",
+        "torch.cuda.amp.autocast",
+        "torch.cpu.amp.autocast",
+        "torch.compile",
+        "torch.jit.script",
+        "torch.jit.export",
+        "torch.jit.ignore",
+        "functools.cache",
+        "functools.lru_cache",
+        "abc.abstractmethod",
+        "typing.override",
+        "typing_extensions.override",
+    )
+)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss function in its functional and module forms."""
+
+    key: str
+    label: str  # the module's name, as messages say it: "BCELoss"
+    functions: tuple[str, ...]
+    function_params: tuple[str, ...]
+    module: str | None
+    module_params: tuple[str, ...]
+    input_param: str = "input"
+    target_param: str = "target"
+
+    @property
+    def call_params(self) -> tuple[str, ...]:
+        """Parameters of a module instance's call."""
+        return (self.input_param, self.target_param)
+
+
+_REDUCTION = ("size_average", "reduce", "reduction")
+
+BCE = Loss(
+    "bce",
+    "BCELoss",
+    ("torch.nn.functional.binary_cross_entropy",),
+    ("input", "target", "weight", *_REDUCTION),
+    "torch.nn.BCELoss",
+    ("weight", *_REDUCTION),
+)
+BCE_WITH_LOGITS = Loss(
+    "bce_with_logits",
+    "BCEWithLogitsLoss",
+    (
+        "torch.nn.functional.binary_cross_entropy_with_logits",
+        "torch.binary_cross_entropy_with_logits",
+    ),
+    ("input", "target", "weight", *_REDUCTION, "pos_weight"),
+    "torch.nn.BCEWithLogitsLoss",
+    ("weight", *_REDUCTION, "pos_weight"),
+)
+SIGMOID_FOCAL = Loss(
+    "sigmoid_focal_loss",
+    "sigmoid_focal_loss",
+    ("torchvision.ops.sigmoid_focal_loss", "torchvision.ops.focal_loss.sigmoid_focal_loss"),
+    ("inputs", "targets", "alpha", "gamma", "reduction"),
+    None,
+    (),
+    input_param="inputs",
+    target_param="targets",
+)
+MULTILABEL_SOFT_MARGIN = Loss(
+    "multilabel_soft_margin",
+    "MultiLabelSoftMarginLoss",
+    ("torch.nn.functional.multilabel_soft_margin_loss",),
+    ("input", "target", "weight", *_REDUCTION),
+    "torch.nn.MultiLabelSoftMarginLoss",
+    ("weight", *_REDUCTION),
+)
+CROSS_ENTROPY = Loss(
+    "cross_entropy",
+    "CrossEntropyLoss",
+    ("torch.nn.functional.cross_entropy",),
+    (
+        "input",
+        "target",
+        "weight",
+        "size_average",
+        "ignore_index",
+        "reduce",
+        "reduction",
+        "label_smoothing",
+    ),
+    "torch.nn.CrossEntropyLoss",
+    ("weight", "size_average", "ignore_index", "reduce", "reduction", "label_smoothing"),
+)
+
+LOSSES: tuple[Loss, ...] = (
+    BCE,
+    BCE_WITH_LOGITS,
+    SIGMOID_FOCAL,
+    MULTILABEL_SOFT_MARGIN,
+    CROSS_ENTROPY,
+)
+
+LOSS_BY_FUNCTION: dict[str, Loss] = {name: loss for loss in LOSSES for name in loss.functions}
+LOSS_BY_MODULE: dict[str, Loss] = {loss.module: loss for loss in LOSSES if loss.module}
+
+
+def is_torch_module_class(qualname: str) -> bool:
+    """Whether a qualified name is a torch.nn module class nanlint models."""
+    return (
+        qualname in ACTIVATION_MODULES
+        or qualname in PASS_THROUGH_MODULES
+        or qualname in CONTAINER_MODULES
+        or qualname in LOSS_BY_MODULE
+        or (qualname.startswith("torch.nn.") and qualname.rsplit(".", 1)[-1][:1].isupper())
+    )

@@ -1,0 +1,246 @@
+"""What calling into torch does to values: activations, kind-preserving ops, nn modules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import libcst as cst
+
+from nanlint.analysis import torch_api as api
+from nanlint.analysis.facts import ArgFact
+from nanlint.analysis.signatures import bind
+from nanlint.analysis.values import (
+    UNKNOWN,
+    Constant,
+    External,
+    Mapping,
+    Origin,
+    Removal,
+    Sequence,
+    Source,
+    Step,
+    StepRole,
+    Tensor,
+    TorchModule,
+    Value,
+    join_all,
+)
+
+if TYPE_CHECKING:
+    from nanlint.source import SourceFile
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call being evaluated: its node, its evaluated arguments, where it is."""
+
+    node: cst.Call
+    args: tuple[ArgFact, ...]
+    file: SourceFile
+    scope: Any  # the FunctionInfo being evaluated, or None at module level
+    callee_text: str  # the callee as written (`self.head`), for labels
+
+    def positional(self) -> list[ArgFact]:
+        return [arg for arg in self.args if arg.keyword is None and not arg.star]
+
+
+def call_external(qualname: str, call: Call) -> Value:
+    """Calling something from outside the analysed code, by qualified name."""
+    name = api.canonical(qualname)
+    activation = api.ACTIVATION_FUNCTIONS.get(name)
+    if activation is not None:
+        bound = bind(call.args, activation.params)
+        return _produce(activation, name, call, bound.get("input"), bound)
+    role = api.PRESERVING_FUNCTIONS.get(name)
+    if role is not None:
+        bound = bind(call.args, ("input",))
+        return _preserve(bound.get("input"), name.rsplit(".", 1)[-1], role, call.node)
+    if name in api.JOINING_FUNCTIONS:
+        return _join_tensors(call)
+    if name in api.MODEL_WRAPPERS:
+        positional = call.positional()
+        return positional[0].value if positional else UNKNOWN
+    if name == "builtins.getattr":
+        return _getattr(call)
+    if api.is_torch_module_class(name):
+        return _construct_module(name, call)
+    return UNKNOWN
+
+
+def call_module(module: TorchModule, call: Call) -> Value:
+    """Calling an nn module instance: `self.act(h)`, `nn.Sigmoid()(x)`, `self.head(x)`."""
+    activation = api.ACTIVATION_MODULES.get(module.qualname)
+    positional = call.positional()
+    first = positional[0] if positional and len(call.args) >= 1 else None
+    if activation is not None:
+        return _produce_by_module(activation, module, call, first)
+    if module.qualname in api.PASS_THROUGH_MODULES:
+        return _preserve(first, module.qualname.rsplit(".", 1)[-1], StepRole.COMMUTES, call.node)
+    if module.qualname == "torch.nn.Sequential" and module.layers is not None:
+        return _fold_sequential(module, call, first.value if first else UNKNOWN)
+    return UNKNOWN
+
+
+def call_tensor_method(
+    receiver: Value, receiver_node: cst.BaseExpression, name: str, call: Call
+) -> Value:
+    """`x.sigmoid()`, `p.view(-1)`, ... on a tensor (or a value that may be one)."""
+    activation = api.ACTIVATION_METHODS.get(name)
+    if activation is not None:
+        receiver_arg = ArgFact(None, receiver_node, receiver)
+        bound = bind(call.args, activation.params)
+        return _produce(activation, f"Tensor.{name}", call, receiver_arg, bound)
+    role = api.PRESERVING_METHODS.get(name)
+    if role is not None:
+        return _preserve(ArgFact(None, receiver_node, receiver), name, role, call.node)
+    return UNKNOWN
+
+
+def _produce(
+    activation: api.Activation, qualname: str, call: Call, operand: ArgFact | None, bound: dict
+) -> Tensor:
+    options = tuple(
+        (option, bound[option].node) for option in activation.options if option in bound
+    )
+    origin = Origin(
+        file=call.file,
+        node=call.node,
+        api=qualname,
+        label=_label(qualname),
+        kind=activation.kind,
+        removal=Removal.CALL,
+        exact=activation.exact,
+        operand=operand.node if operand is not None and not operand.star else None,
+        options=options,
+        scope=call.scope,
+    )
+    return Tensor(activation.kind, (Source(origin),))
+
+
+def _produce_by_module(
+    activation: api.Activation, module: TorchModule, call: Call, operand: ArgFact | None
+) -> Tensor:
+    options = tuple(
+        (option, node) for option, node, _ in module.arguments if option in activation.options
+    )
+    origin = Origin(
+        file=call.file,
+        node=call.node,
+        api=module.qualname,
+        label=f"{_label(module.qualname)} ({call.callee_text})"
+        if not call.callee_text.startswith(("nn.", "torch."))
+        else _label(module.qualname),
+        kind=activation.kind,
+        removal=Removal.CALL,
+        exact=activation.exact,
+        operand=operand.node if operand is not None else None,
+        options=options,
+        scope=call.scope,
+    )
+    return Tensor(activation.kind, (Source(origin),))
+
+
+def _fold_sequential(module: TorchModule, call: Call, value: Value) -> Value:
+    """Run the input through the layers: the last layers decide the kind."""
+    assert module.layers is not None
+    for index, (layer, layer_node) in enumerate(module.layers):
+        if isinstance(layer, TorchModule) and layer.qualname in api.ACTIVATION_MODULES:
+            activation = api.ACTIVATION_MODULES[layer.qualname]
+            position = "last layer" if index == len(module.layers) - 1 else f"layer {index}"
+            origin = Origin(
+                file=module.file or call.file,
+                node=layer.ctor or layer_node or call.node,
+                api=layer.qualname,
+                label=f"{_label(layer.qualname)}, {position} of {call.callee_text}",
+                kind=activation.kind,
+                removal=Removal.LAYER if layer_node is not None else Removal.NONE,
+                exact=activation.exact,
+                options=tuple(
+                    (option, node)
+                    for option, node, _ in layer.arguments
+                    if option in activation.options
+                ),
+                container=module.ctor,
+                element=layer_node,
+                scope=None,
+            )
+            value = Tensor(activation.kind, (Source(origin),))
+        elif isinstance(layer, TorchModule) and layer.qualname in api.PASS_THROUGH_MODULES:
+            continue
+        else:
+            value = UNKNOWN
+    return value
+
+
+def _preserve(arg: ArgFact | None, op: str, role: StepRole, node: cst.CSTNode) -> Value:
+    if arg is None or not isinstance(arg.value, Tensor) or arg.star:
+        return UNKNOWN
+    return arg.value.with_step(Step(op, node, role, arg.node))
+
+
+def _join_tensors(call: Call) -> Value:
+    positional = call.positional()
+    if not positional or not isinstance(positional[0].value, Sequence):
+        return UNKNOWN
+    items = positional[0].value.items
+    if not items or not all(isinstance(item, Tensor) for item in items):
+        return UNKNOWN
+    joined = join_all(list(items))
+    if not isinstance(joined, Tensor):
+        return UNKNOWN
+    return joined.with_step(Step("cat", call.node, StepRole.OPAQUE, None))
+
+
+def _getattr(call: Call) -> Value:
+    positional = call.positional()
+    if len(positional) == 2 and isinstance(positional[0].value, External):
+        name = positional[1].value
+        if isinstance(name, Constant) and isinstance(name.value, str) and name.value.isidentifier():
+            return positional[0].value.attribute(name.value)
+    return UNKNOWN
+
+
+def _construct_module(qualname: str, call: Call) -> TorchModule:
+    activation = api.ACTIVATION_MODULES.get(qualname)
+    loss = api.LOSS_BY_MODULE.get(qualname)
+    params = activation.params if activation else loss.module_params if loss else ()
+    bound = bind(call.args, params)
+    arguments = tuple((name, arg.node, arg.value) for name, arg in bound.items())
+    layers = _layers(call) if qualname in api.CONTAINER_MODULES else None
+    return TorchModule(qualname, call.node, call.file, arguments, layers)
+
+
+def _layers(call: Call) -> tuple[tuple[Value, cst.CSTNode | None], ...] | None:
+    """The layers of nn.Sequential(a, b), nn.Sequential(*layers), nn.ModuleList([a, b])."""
+    layers: list[tuple[Value, cst.CSTNode | None]] = []
+    for arg in call.args:
+        if arg.keyword is not None or arg.star == "**":
+            return None
+        value = arg.value
+        if arg.star == "*" or (
+            isinstance(value, Sequence) and not arg.star and len(call.args) == 1
+        ):
+            if not isinstance(value, Sequence):
+                return None
+            # Elements of a literal list passed directly can be edited; unpacked ones cannot.
+            literal = not arg.star
+            layers.extend((item, node if literal else None) for item, node in _items(value))
+        elif isinstance(value, Mapping):
+            layers.extend((item, None) for _, item in value.items)
+        else:
+            layers.append((value, arg.arg))
+    return tuple(layers)
+
+
+def _items(sequence: Sequence):
+    nodes = sequence.nodes or (None,) * len(sequence.items)
+    return zip(sequence.items, nodes)
+
+
+def _label(qualname: str) -> str:
+    """`torch.nn.functional.softmax` -> `F.softmax`, `torch.nn.Sigmoid` -> `nn.Sigmoid`."""
+    for prefix, short in (("torch.nn.functional.", "F."), ("torch.nn.", "nn.")):
+        if qualname.startswith(prefix):
+            return short + qualname[len(prefix) :]
+    return qualname

@@ -1,0 +1,129 @@
+"""The command line: `nanlint check`, `nanlint rule`, `nanlint repro` (thin: parse, call, print)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from nanlint import __version__
+
+
+def _codes(values: tuple[str, ...]) -> list[str] | None:
+    """`--select A,B --select C` -> [A, B, C]; None when the option was not given."""
+    if not values:
+        return None
+    return [part for value in values for part in value.split(",") if part.strip()]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="nanlint")
+def main() -> None:
+    """nanlint finds numerically unstable PyTorch loss and probability code and fixes it."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--output-format",
+    type=click.Choice(["full", "concise", "json"]),
+    default="full",
+    show_default=True,
+    help="How to print diagnostics.",
+)
+@click.option("--fix", is_flag=True, help="Apply safe fixes.")
+@click.option(
+    "--unsafe-fixes", is_flag=True, help="Also offer and (with --fix) apply unsafe fixes."
+)
+@click.option("--diff", is_flag=True, help="Print the diff --fix would make; write nothing.")
+@click.option(
+    "--select", multiple=True, help="Rule codes or prefixes to enable (NAN101, NAN1, ALL)."
+)
+@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when diagnostics remain.")
+def check(paths, output_format, fix, unsafe_fixes, diff, select, ignore, exit_zero) -> None:
+    """Lint PATHS (default: the current directory)."""
+    from nanlint.output import FORMATS, RunSummary
+    from nanlint.runner import CheckOptions, run_check
+    from nanlint.selection import SelectorError, select_rules
+
+    try:
+        rules = select_rules(_codes(select), _codes(ignore) or ())
+    except SelectorError as error:
+        raise click.UsageError(str(error)) from error
+    from nanlint.discovery import PathError
+
+    options = CheckOptions(tuple(paths) or (Path("."),), rules, fix, unsafe_fixes, diff)
+    try:
+        result = run_check(options)
+    except PathError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    for message in result.withheld:
+        click.echo(f"warning: {message}", err=True)
+    for error in result.errors:
+        rule = f" in rule {error.rule}" if error.rule else ""
+        click.echo(f"error: internal error{rule} on {error.path}: {error.message}", err=True)
+    if diff:
+        sys.stdout.write("".join(result.diffs))
+        noun = "error" if result.fixed == 1 else "errors"
+        click.echo(f"Would fix {result.fixed} {noun}.", err=True)
+        sys.exit(2 if result.errors else 1 if result.diffs else 0)
+    summary = RunSummary(unsafe_fixes, result.fixed, Path.cwd(), result.sources)
+    sys.stdout.write(FORMATS[output_format](result.diagnostics, summary))
+    if result.errors:
+        sys.exit(2)
+    sys.exit(1 if result.diagnostics and not exit_zero else 0)
+
+
+@main.command()
+@click.argument("code", required=False)
+@click.option("--all", "show_all", is_flag=True, help="List every rule.")
+def rule(code, show_all) -> None:
+    """Print the reference text of rule CODE, or list every rule with --all."""
+    from nanlint.docs import availability, reference
+    from nanlint.rules import ALL_RULES, get_rule
+
+    if show_all:
+        width = max(len(r.name) for r in ALL_RULES)
+        for item in ALL_RULES:
+            default = "" if item.default_enabled else "  (off by default)"
+            click.echo(f"{item.code}  {item.name.ljust(width)}  fix {availability(item)}{default}")
+        return
+    if code is None:
+        raise click.UsageError("give a rule code (nanlint rule NAN101) or --all")
+    found = get_rule(code)
+    if found is None:
+        raise click.UsageError(f"unknown rule `{code}`; `nanlint rule --all` lists them")
+    click.echo(reference(found))
+
+
+@main.command()
+@click.argument("codes", nargs=-1)
+def repro(codes) -> None:
+    """Run the torch reproductions of CODES (default: every rule) and print the evidence."""
+    from nanlint.repro.harness import TorchMissing
+    from nanlint.repro.report import terminal
+    from nanlint.repro.rules import reproduce
+    from nanlint.rules import ALL_RULES, get_rule
+
+    chosen = []
+    for code in codes:
+        found = get_rule(code)
+        if found is None:
+            raise click.UsageError(f"unknown rule `{code}`; `nanlint rule --all` lists them")
+        chosen.append(found)
+    confirmed = True
+    for item in chosen or ALL_RULES:
+        try:
+            result = reproduce(item)
+        except TorchMissing:
+            click.echo(
+                "error: `nanlint repro` needs torch. Install it with: pip install 'nanlint[repro]'",
+                err=True,
+            )
+            sys.exit(2)
+        click.echo(terminal(result))
+        confirmed = confirmed and result.confirmed
+    sys.exit(0 if confirmed else 1)

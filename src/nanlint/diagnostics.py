@@ -1,0 +1,43 @@
+"""What nanlint reports: a diagnostic with its location, related locations and fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nanlint.fixes import Fix
+from nanlint.source import Position, Span
+
+
+@dataclass(frozen=True)
+class Related:
+    """Another place that explains a diagnostic (where a probability was produced, ...)."""
+
+    path: Path
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding. `code` is None for a file that could not be read or parsed."""
+
+    code: str | None
+    message: str
+    path: Path
+    span: Span
+    fix: Fix | None = None
+    related: tuple[Related, ...] = field(default=())
+    noqa_line: int | None = None
+    url: str | None = None
+
+    @property
+    def start(self) -> Position:
+        return self.span.start
+
+    @property
+    def end(self) -> Position:
+        return self.span.end
+
+    def sort_key(self) -> tuple:
+        return (str(self.path), self.start.line, self.start.column, self.code or "")

@@ -1,0 +1,1 @@
+"""Runtime reproductions of each rule's instability (torch is imported only when one runs)."""

@@ -1,0 +1,21 @@
+"""The rule registry: every rule module's Rule subclass, in code order."""
+
+from __future__ import annotations
+
+from nanlint.rules.base import Rule
+from nanlint.rules.nan101_sigmoid_into_bce_loss import SigmoidIntoBceLoss
+from nanlint.rules.nan102_activation_into_logits_loss import ActivationIntoLogitsLoss
+from nanlint.rules.nan103_softmax_into_cross_entropy import SoftmaxIntoCrossEntropy
+
+ALL_RULES: tuple[Rule, ...] = tuple(
+    sorted(
+        (SigmoidIntoBceLoss(), ActivationIntoLogitsLoss(), SoftmaxIntoCrossEntropy()),
+        key=lambda rule: rule.code,
+    )
+)
+
+RULES_BY_CODE: dict[str, Rule] = {rule.code: rule for rule in ALL_RULES}
+
+
+def get_rule(code: str) -> Rule | None:
+    return RULES_BY_CODE.get(code.upper())

@@ -1,0 +1,119 @@
+"""The family of rules that ask one question: does a value of the wrong kind reach this loss?
+
+A rule of the family names the losses it watches, the kinds that are wrong there, what goes
+wrong in float32, and (when the loss itself changes) the loss-side edits. Finding the sinks,
+describing both ends and recovering the logits are shared here and in the analysis core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+import libcst as cst
+
+from nanlint.analysis.facts import FileAnalysis
+from nanlint.analysis.kinds import Kind
+from nanlint.analysis.rewrite import EditPlan
+from nanlint.analysis.sinks import SinkCall, sink_call, sink_calls
+from nanlint.analysis.torch_api import Loss
+from nanlint.analysis.unwrap import plan_component
+from nanlint.analysis.values import Tensor
+from nanlint.fixes import Applicability
+from nanlint.rules.base import Finding, RelatedNode, Rule
+
+
+class KindIntoLossRule(Rule):
+    losses: ClassVar[tuple[Loss, ...]]
+    kinds: ClassVar[frozenset[Kind]]
+    # Why the fix is unsafe even when it is local (None: the fix keeps the mathematics).
+    unsafe_because: ClassVar[str | None] = None
+
+    def consequence(self, sink: SinkCall, kind: Kind) -> str:
+        """What goes wrong, in float32 terms, when `kind` reaches `sink`."""
+        raise NotImplementedError
+
+    def fix_title(self, sink: SinkCall) -> str:
+        raise NotImplementedError
+
+    def plan_loss_side(
+        self, analysis: FileAnalysis, sink: SinkCall, plan: EditPlan
+    ) -> list[SinkCall] | None:
+        """Edits to the loss itself; more calls that must change with it, or None."""
+        return []
+
+    def sink_of(self, analysis: FileAnalysis, node: cst.CSTNode) -> SinkCall | None:
+        """`node` as a loss call this rule flags, else None."""
+        fact = analysis.calls.get(node)  # type: ignore[arg-type]
+        if fact is None:
+            return None
+        sink = sink_call(fact, self.losses)
+        if sink is None or sink.input_kind() not in self.kinds:
+            return None
+        if _uncertain(analysis, sink):
+            return None
+        return sink
+
+    def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
+        for sink in sink_calls(analysis, self.losses):
+            if self.sink_of(analysis, sink.fact.node) is None:
+                continue
+            arg = sink.input
+            assert arg is not None and isinstance(arg.value, Tensor)
+            kind = arg.value.kind
+            message = (
+                f"{_capitalised(describe(analysis, arg.value))} reach `{sink.loss_label}`"
+                f": {self.consequence(sink, kind)}"
+            )
+            yield Finding(arg.node, message, related_origins(arg.value), self._fix(analysis, sink))
+
+    def _fix(self, analysis: FileAnalysis, sink: SinkCall) -> EditPlan | None:
+        plan = plan_component(
+            analysis,
+            sink,
+            lambda node: self.sink_of(analysis, node),
+            lambda s, p: self.plan_loss_side(analysis, s, p),
+            self.fix_title(sink),
+        )
+        if plan is not None and self.unsafe_because:
+            plan.downgrade(Applicability.UNSAFE, self.unsafe_because)
+        return plan
+
+
+def describe(analysis: FileAnalysis, value: Tensor) -> str:
+    """`sigmoid probabilities from `torch.sigmoid` (line 12) via `Net.forward``."""
+    source = value.sources[0]
+    origin = source.origin
+    position = origin.file.position_at(origin.file.node_offsets(origin.node)[0])
+    where = f"line {position.line}"
+    if origin.file is not analysis.source:
+        where = f"{origin.file.path}:{position.line}"
+    via = ""
+    if source.hops:
+        via = " via " + ", ".join(f"`{hop.label}`" for hop in source.hops)
+    more = len(value.origins) - 1
+    extra = f" (and {more} other place{'s' if more > 1 else ''})" if more else ""
+    return f"{origin.kind.noun} from `{origin.label}` ({where}){via}{extra}"
+
+
+def related_origins(value: Tensor) -> list[RelatedNode]:
+    return [
+        RelatedNode(
+            origin.file, origin.node, f"{origin.kind.noun} produced here by `{origin.label}`"
+        )
+        for origin in value.origins
+    ]
+
+
+def _uncertain(analysis: FileAnalysis, sink: SinkCall) -> bool:
+    """A source whose nn.Sequential is changed after construction (append, add_module...)."""
+    arg = sink.input
+    assert arg is not None and isinstance(arg.value, Tensor)
+    return any(
+        origin.container is not None and origin.container in analysis.mutated_containers
+        for origin in arg.value.origins
+    )
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -1,0 +1,183 @@
+"""A source file as nanlint sees it: bytes, encoding, text, the libcst tree and node positions.
+
+Fixes are applied as text edits on the original text, never by regenerating the module from
+the tree: libcst drops a few characters when it regenerates code (a form feed in an
+indentation, a BOM), and a linter must not lose a byte. Node positions come from libcst's
+regenerated code, so they are mapped back onto the original text here.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import libcst as cst
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_DROPPABLE = " \t\x0c\x0b"
+
+
+class DecodeError(Exception):
+    """The file's bytes are not text in the encoding it declares (or UTF-8)."""
+
+
+@dataclass(frozen=True)
+class Position:
+    """A 1-based line and a 1-based column (in characters), as ruff reports them."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Span:
+    start: Position
+    end: Position
+
+
+def line_starts(text: str) -> list[int]:
+    """Offsets where each line starts, with the same line breaks Python's tokenizer uses."""
+    starts = [0]
+    starts.extend(match.end() for match in _NEWLINE.finditer(text))
+    return starts
+
+
+class SourceFile:
+    """One file's text and, on demand, its tree and the positions of its nodes."""
+
+    def __init__(self, path: Path, text: str, encoding: str = "utf-8", bom: bool = False):
+        self.path = path
+        self.text = text
+        self.encoding = encoding
+        self.bom = bom
+
+    @classmethod
+    def from_bytes(cls, path: Path, data: bytes) -> SourceFile:
+        """Decode with the file's coding cookie (PEP 263), UTF-8 by default; keep the BOM."""
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as error:
+            raise DecodeError(str(error)) from error
+        bom = data.startswith(codecs.BOM_UTF8)
+        if bom:
+            data = data[len(codecs.BOM_UTF8) :]
+            encoding = "utf-8"
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as error:
+            raise DecodeError(f"cannot decode as {encoding}: {error}") from error
+        return cls(path, text, encoding, bom)
+
+    def encode(self, text: str) -> bytes:
+        """The bytes to write for `text`, in this file's encoding and with its BOM."""
+        data = text.encode(self.encoding)
+        return codecs.BOM_UTF8 + data if self.bom else data
+
+    @cached_property
+    def module(self) -> cst.Module:
+        """The libcst tree; raises libcst.ParserSyntaxError."""
+        return cst.parse_module(self.text)
+
+    @cached_property
+    def parents(self) -> dict[cst.CSTNode, cst.CSTNode]:
+        """Each node's parent (computed on first use: fixes need it, linting does not)."""
+        parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        pending: list[cst.CSTNode] = [self.module]
+        while pending:
+            node = pending.pop()
+            for child in node.children:
+                parents[child] = node
+                pending.append(child)
+        return parents
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        return line_starts(self.text)
+
+    @cached_property
+    def _positions(self):
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
+        wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+        return wrapper.resolve(PositionProvider)
+
+    @cached_property
+    def _generated_to_original(self) -> list[int] | None:
+        """Offset map from libcst's regenerated code to the original text (None: identical)."""
+        generated = self.module.code
+        if generated == self.text:
+            return None
+        return align(generated, self.text)
+
+    def offset(self, position: Position) -> int:
+        """The offset in `text` of a 1-based (line, column) position."""
+        return self._line_starts[position.line - 1] + position.column - 1
+
+    def position_at(self, offset: int) -> Position:
+        """The 1-based (line, column) position of an offset in `text`."""
+        line = _bisect_right(self._line_starts, offset)
+        return Position(line, offset - self._line_starts[line - 1] + 1)
+
+    def node_offsets(self, node: cst.CSTNode) -> tuple[int, int]:
+        """Start and end offsets of `node` in the original text."""
+        code_range = self._positions[node]
+        generated_starts = (
+            self._line_starts
+            if self._generated_to_original is None
+            else line_starts(self.module.code)
+        )
+        start = generated_starts[code_range.start.line - 1] + code_range.start.column
+        end = generated_starts[code_range.end.line - 1] + code_range.end.column
+        mapping = self._generated_to_original
+        if mapping is not None:
+            start, end = mapping[start], mapping[end]
+        return start, end
+
+    def node_span(self, node: cst.CSTNode) -> Span:
+        start, end = self.node_offsets(node)
+        return Span(self.position_at(start), self.position_at(end))
+
+    def node_text(self, node: cst.CSTNode) -> str:
+        start, end = self.node_offsets(node)
+        return self.text[start:end]
+
+    def line_text(self, line: int) -> str:
+        """The text of a 1-based line, without its line break."""
+        start = self._line_starts[line - 1]
+        end = self._line_starts[line] if line < len(self._line_starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
+
+    @property
+    def line_count(self) -> int:
+        return len(self._line_starts)
+
+
+def align(generated: str, original: str) -> list[int]:
+    """Map each offset of `generated` to `original`, which may hold extra whitespace."""
+    mapping: list[int] = []
+    j = 0
+    for char in generated:
+        while j < len(original) and original[j] != char and original[j] in _DROPPABLE:
+            j += 1
+        if j >= len(original) or original[j] != char:
+            raise ValueError("libcst's code does not align with the source text")
+        mapping.append(j)
+        j += 1
+    mapping.append(len(original))
+    return mapping
+
+
+def _bisect_right(starts: list[int], offset: int) -> int:
+    low, high = 0, len(starts)
+    while low < high:
+        middle = (low + high) // 2
+        if starts[middle] <= offset:
+            low = middle + 1
+        else:
+            high = middle
+    return low

@@ -1,0 +1,52 @@
+"""Shared helpers for the test suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nanlint.engine import lint, lint_and_fix
+from nanlint.rules import ALL_RULES
+from nanlint.source import SourceFile
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def source_of(code: str, name: str = "example.py") -> SourceFile:
+    return SourceFile(Path(name), code)
+
+
+def diagnostics_of(code: str, rules=ALL_RULES, name: str = "example.py"):
+    diagnostics, errors = lint(source_of(code, name), rules)
+    assert not errors, errors
+    return diagnostics
+
+
+def positions(diagnostics, code: str | None = None) -> list[str]:
+    """`CODE line:column` for each diagnostic (of `code` only, when given)."""
+    return [
+        f"{d.code} {d.start.line}:{d.start.column}"
+        for d in diagnostics
+        if code is None or d.code == code
+    ]
+
+
+def fixed(code: str, rules=ALL_RULES, unsafe: bool = False) -> str:
+    report = lint_and_fix(source_of(code), rules, unsafe)
+    assert not report.errors, report.errors
+    return report.source.text
+
+
+@pytest.fixture
+def write(tmp_path):
+    """Write files into a temporary project: write({"a.py": "..."}) -> tmp_path."""
+
+    def _write(files: dict[str, str]) -> Path:
+        for name, content in files.items():
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
+        return tmp_path
+
+    return _write
