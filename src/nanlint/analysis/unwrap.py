@@ -91,14 +91,21 @@ def plan_component(
     affected = needs.affected | needs.candidates
     affected = sorted(affected - set(component), key=lambda n: analysis.source.node_offsets(n))
     if affected:
-        places = ", ".join(
-            f"line {analysis.source.position_at(analysis.source.node_offsets(n)[0]).line}"
-            for n in affected
-        )
+        places = ", ".join(_place(analysis, node) for node in affected)
         plan.downgrade(Applicability.UNSAFE, f"these other uses now receive logits: {places}")
     if plan.removes_comments():
         plan.downgrade(Applicability.UNSAFE, "the edit deletes a comment")
     return plan
+
+
+def _place(analysis: FileAnalysis, node: cst.CSTNode) -> str:
+    """`line 46 (`model(x) > 0.5`)`: where another use of the probabilities is."""
+    source = analysis.source
+    line = source.position_at(source.node_offsets(node)[0]).line
+    text = " ".join(source.module.code_for_node(node).split())
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"line {line} (`{text}`)"
 
 
 def _recover(

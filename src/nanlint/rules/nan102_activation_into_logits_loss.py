@@ -33,16 +33,16 @@ class ActivationIntoLogitsLoss(KindIntoLossRule):
     unsafe_because = "removing the activation changes the loss (it was computed on squashed values)"
 
     def consequence(self, sink: SinkCall, kind: Kind) -> str:
-        loss = f"`{sink.loss_label}` applies a sigmoid itself"
         if kind is Kind.NONNEG:
             return (
-                f"{loss} and expects logits of both signs: after a ReLU no prediction can fall"
-                " below 0.5, and every negative pre-activation gets exactly zero gradient"
+                "it applies a sigmoid itself and expects logits of both signs: after a ReLU no"
+                " prediction can fall below 0.5, and every negative pre-activation gets exactly"
+                " zero gradient"
             )
         return (
-            f"{loss}, so the double sigmoid squeezes every prediction into [0.5, 0.731]: a"
-            " confidently wrong logit costs at most ln 2 = 0.693 and its gradient is 300x too"
-            " small at |z| = 5 (44,000x at 10)"
+            "it applies a sigmoid itself, so the double sigmoid squeezes every prediction into"
+            " [0.5, 0.731]: a confidently wrong logit costs at most ln 2 = 0.693 and its"
+            " gradient is 300x too small at |z| = 5 (44,000x at 10)"
         )
 
     def fix_title(self, sink: SinkCall) -> str:

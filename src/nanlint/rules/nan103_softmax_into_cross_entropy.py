@@ -44,13 +44,13 @@ class SoftmaxIntoCrossEntropy(KindIntoLossRule):
     def consequence(self, sink: SinkCall, kind: Kind) -> str:
         if kind is Kind.PROB_SIGMOID:
             return (
-                f"`{sink.loss_label}` expects unnormalised logits: squashed into (0, 1) the logit"
-                " gaps stay below 1, so the loss can never approach 0 and its gradients vanish"
+                "it expects unnormalised logits: squashed into (0, 1) the logit gaps stay below"
+                " 1, so the loss can never approach 0 and its gradients vanish"
             )
         return (
-            f"`{sink.loss_label}` applies log_softmax itself, so the double softmax cannot bring"
-            " the loss below log(1 + (C-1)/e) (1.46 with 10 classes) and its gradient is 10x"
-            " too small at initialisation"
+            "it applies log_softmax itself, so the double softmax cannot bring the loss below"
+            " log(1 + (C-1)/e) (1.46 with 10 classes) and its gradient is 10x too small at"
+            " initialisation"
         )
 
     def fix_title(self, sink: SinkCall) -> str:

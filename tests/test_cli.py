@@ -1,0 +1,242 @@
+"""The command line: output formats, fixing, selection, exit codes, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+from nanlint.cli import main
+
+BAD = textwrap.dedent(
+    """\
+    import torch
+    import torch.nn.functional as F
+
+
+    def loss(logits, target):
+        return F.binary_cross_entropy(torch.sigmoid(logits), target)
+    """
+)
+FIXED = BAD.replace(
+    "binary_cross_entropy(torch.sigmoid(logits), target)",
+    "binary_cross_entropy_with_logits(logits, target)",
+)
+CLEAN = "import torch\n\nx = torch.zeros(3)\n"
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    (tmp_path / "train.py").write_text(BAD)
+    (tmp_path / "clean.py").write_text(CLEAN)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_concise_output_and_exit_code(project):
+    result = run("check", "--output-format", "concise")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "train.py:6:35: NAN101 [*] Sigmoid probabilities from `torch.sigmoid` (line 6) reach"
+        " `F.binary_cross_entropy`: BCELoss clamps log() at -100, so a confidently wrong logit"
+        " beyond 16.6 gives a loss stuck at 100 and a gradient of exactly zero in float32"
+        " (6.2 in bfloat16)",
+        "Found 1 error.",
+        "[*] 1 fixable with the `--fix` option.",
+    ]
+
+
+def test_full_output_shows_source_caret_related_location_and_fix(project):
+    result = run("check", "train.py")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].startswith("train.py:6:35: NAN101 [*] Sigmoid probabilities")
+    assert lines[1:5] == [
+        "  |",
+        "6 |     return F.binary_cross_entropy(torch.sigmoid(logits), target)",
+        "  |                                   ^^^^^^^^^^^^^^^^^^^^^ NAN101",
+        "  |",
+    ]
+    assert (
+        lines[5]
+        == "   = note: train.py:6:35: sigmoid probabilities produced here by `torch.sigmoid`"
+    )
+    assert lines[6] == "   = help: Pass the logits to `binary_cross_entropy_with_logits`"
+
+
+def test_json_output_is_shaped_like_ruff(project):
+    result = run("check", "--output-format", "json")
+    assert result.exit_code == 1
+    (item,) = json.loads(result.output)
+    assert item["code"] == "NAN101"
+    assert item["filename"] == str(project / "train.py")
+    assert item["location"] == {"row": 6, "column": 35}
+    assert item["end_location"] == {"row": 6, "column": 56}
+    assert item["noqa_row"] == 6
+    assert item["url"] is None
+    assert item["fix"]["applicability"] == "safe"
+    assert item["fix"]["message"] == "Pass the logits to `binary_cross_entropy_with_logits`"
+    assert item["fix"]["edits"] == [
+        {
+            "content": "F.binary_cross_entropy_with_logits",
+            "location": {"row": 6, "column": 12},
+            "end_location": {"row": 6, "column": 34},
+        },
+        {
+            "content": "logits",
+            "location": {"row": 6, "column": 35},
+            "end_location": {"row": 6, "column": 56},
+        },
+    ]
+    assert item["related"] == [
+        {
+            "filename": str(project / "train.py"),
+            "location": {"row": 6, "column": 35},
+            "end_location": {"row": 6, "column": 56},
+            "message": "sigmoid probabilities produced here by `torch.sigmoid`",
+        }
+    ]
+
+
+def test_fix_writes_the_file_and_exits_zero_when_nothing_remains(project):
+    result = run("check", "--fix")
+    assert result.exit_code == 0
+    assert (project / "train.py").read_text() == FIXED
+    assert "Found 1 error (1 fixed, 0 remaining)." in result.output
+
+
+def test_diff_prints_and_writes_nothing(project):
+    result = run("check", "--diff")
+    assert result.exit_code == 1
+    assert (project / "train.py").read_text() == BAD
+    assert "-    return F.binary_cross_entropy(torch.sigmoid(logits), target)" in result.output
+    assert "+    return F.binary_cross_entropy_with_logits(logits, target)" in result.output
+
+
+def test_unsafe_fixes_need_the_flag(project):
+    (project / "train.py").write_text(
+        "import torch\nimport torch.nn.functional as F\n\n\ndef loss(z, y):\n"
+        "    return F.cross_entropy(F.softmax(z, dim=1), y)\n"
+    )
+    assert run("check", "--fix").exit_code == 1
+    assert "F.softmax" in (project / "train.py").read_text()
+    result = run("check", "--fix", "--unsafe-fixes")
+    assert result.exit_code == 0
+    assert "F.cross_entropy(z, y)" in (project / "train.py").read_text()
+
+
+@pytest.mark.parametrize(
+    "args, exit_code",
+    [
+        (("--select", "NAN102"), 0),
+        (("--select", "NAN1"), 1),
+        (("--select", "ALL"), 1),
+        (("--ignore", "NAN101"), 0),
+        (("--ignore", "NAN1"), 0),
+        (("--select", "NAN1", "--ignore", "NAN101"), 0),
+        (("--select", "NAN101", "--ignore", "NAN1"), 1),
+        (("--select", "NAN102,NAN101"), 1),
+        (("--exit-zero",), 0),
+    ],
+)
+def test_select_ignore_and_exit_zero(project, args, exit_code):
+    assert run("check", *args).exit_code == exit_code
+
+
+@pytest.mark.parametrize("selector", ["NAN999", "E501", "nan9", "ALLX", "NAN1X"])
+def test_unknown_selector_is_a_usage_error(project, selector):
+    result = CliRunner().invoke(main, ["check", "--select", selector])
+    assert result.exit_code == 2
+    assert "unknown rule selector" in result.output
+
+
+def test_syntax_error_is_reported_and_other_files_still_linted(project):
+    (project / "broken.py").write_text("import torch\nloss = F.cross_entropy(\n")
+    result = run("check", "--output-format", "concise")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[:2] == [
+        "broken.py:2:23: SyntaxError: '(' was never closed",
+        result.output.splitlines()[1],
+    ]
+    assert result.output.splitlines()[1].startswith("train.py:6:35: NAN101")
+
+
+def test_python2_syntax_is_a_diagnostic_not_a_traceback(project):
+    (project / "old.py").write_text("import torch\nprint 'loss', F.cross_entropy(x, y)\n")
+    result = run("check", "old.py", "--output-format", "concise")
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "old.py:2:1: SyntaxError: Missing parentheses in call to 'print'"
+    )
+
+
+def test_missing_path_exits_2(project):
+    result = CliRunner().invoke(main, ["check", "nope.py"])
+    assert result.exit_code == 2
+    assert "nope.py: no such file or directory" in result.output
+
+
+def test_clean_project_passes(tmp_path, monkeypatch):
+    (tmp_path / "clean.py").write_text(CLEAN)
+    monkeypatch.chdir(tmp_path)
+    result = run("check")
+    assert result.exit_code == 0
+    assert result.output == "All checks passed!\n"
+
+
+def test_rule_reference_text():
+    result = run("rule", "NAN101")
+    assert result.exit_code == 0
+    assert result.output.startswith("# NAN101 sigmoid-into-bce-loss\n")
+    for heading in (
+        "## What it does",
+        "## Why is this bad?",
+        "## Example",
+        "## Use instead",
+        "## Fix safety",
+        "## References",
+    ):
+        assert heading in result.output
+
+
+def test_rule_all_lists_every_rule():
+    result = run("rule", "--all")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[:3] == [
+        "NAN101  sigmoid-into-bce-loss        fix sometimes available",
+        "NAN102  activation-into-logits-loss  fix sometimes available",
+        "NAN103  softmax-into-cross-entropy   fix sometimes available",
+    ]
+
+
+def test_unknown_rule_is_a_usage_error():
+    assert CliRunner().invoke(main, ["rule", "NAN999"]).exit_code == 2
+
+
+def test_python_dash_m_and_check_never_imports_torch(project):
+    script = (
+        "import sys, runpy\n"
+        "sys.argv = ['nanlint', 'check', 'train.py', '--output-format', 'concise']\n"
+        "try:\n"
+        "    runpy.run_module('nanlint', run_name='__main__')\n"
+        "except SystemExit as exit:\n"
+        "    print('exit', exit.code, 'torch' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        env={**os.environ},
+    )
+    assert out.stdout.splitlines()[-1] == "exit 1 False"
+    assert "NAN101" in out.stdout
