@@ -156,3 +156,13 @@ def test_libcst_module_is_not_mutated_by_planning():
     plan.to_fix()
     assert isinstance(source.module.body[0], cst.SimpleStatementLine)
     assert source.module.code == "x = 1\n"
+
+
+def test_functional_fix_carries_weight_and_reduction():
+    code = (
+        "import torch\nimport torch.nn.functional as F\n\n"
+        "loss = F.binary_cross_entropy(torch.sigmoid(z), y, weight=w, reduction='sum')\n"
+    )
+    assert fixed(code, [get_rule("NAN101")]).splitlines()[-1] == (
+        "loss = F.binary_cross_entropy_with_logits(z, y, weight=w, reduction='sum')"
+    )
