@@ -52,6 +52,19 @@ class CallFact:
 
 
 @dataclass(frozen=True)
+class OpFact:
+    """A binary operation the interpreter evaluated (`1 / (1 + torch.exp(-x))`, ...)."""
+
+    node: cst.BinaryOperation
+    operator: str  # "+", "-", "*", "/", "**"
+    left: ArgFact
+    right: ArgFact
+    result: Value
+    env: Env
+    scope: FunctionInfo | None
+
+
+@dataclass(frozen=True)
 class Use:
     """A place where a value of some origin is consumed (not passed on with its kind)."""
 
@@ -70,6 +83,7 @@ class FileAnalysis:
     imports: ImportTable
     scopes: FileScopes
     calls: dict[cst.Call, CallFact] = field(default_factory=dict)
+    operations: dict[cst.BinaryOperation, OpFact] = field(default_factory=dict)
     uses: dict[Origin, list[Use]] = field(default_factory=dict)
     reads: dict[cst.Name, frozenset[cst.CSTNode]] = field(default_factory=dict)
     values: dict[cst.CSTNode, Value] = field(default_factory=dict)

@@ -15,9 +15,9 @@ from typing import Any
 
 import libcst as cst
 
+from nanlint.analysis import arithmetic, torch_calls
 from nanlint.analysis import torch_api as api
-from nanlint.analysis import torch_calls
-from nanlint.analysis.facts import ArgFact, Binding, CallFact, Env, FileAnalysis, Use
+from nanlint.analysis.facts import ArgFact, Binding, CallFact, Env, FileAnalysis, OpFact, Use
 from nanlint.analysis.imports import ImportTable, import_bindings
 from nanlint.analysis.objects import SELF_RETURNING_METHODS, ObjectModel
 from nanlint.analysis.scopes import FileScopes, FunctionInfo, assigned_names, target_keys
@@ -463,6 +463,22 @@ class Interpreter:
         self._use(operand, node.expression, node, frame)
         return UNKNOWN
 
+    def _eval_BinaryOperation(self, node: cst.BinaryOperation, frame: Frame) -> Value:
+        left = ArgFact(None, node.left, self.eval(node.left, frame))
+        right = ArgFact(None, node.right, self.eval(node.right, frame))
+        operator = arithmetic.OPERATORS.get(type(node.operator))
+        result = UNKNOWN
+        if operator is not None:
+            result = arithmetic.binary(operator, left, right, node, self.source, frame.info)
+            self.analysis.operations[node] = OpFact(
+                node, operator, left, right, result, frame.env or {}, frame.info
+            )
+        carried = set(result.origins) if isinstance(result, Tensor) else set()
+        for operand in (left, right):
+            if not isinstance(operand.value, Tensor) or not set(operand.value.origins) <= carried:
+                self._use(operand.value, operand.node, node, frame)
+        return result
+
     def _eval_IfExp(self, node: cst.IfExp, frame: Frame) -> Value:
         self._use(self.eval(node.test, frame), node.test, node, frame)
         return join(self.eval(node.body, frame), self.eval(node.orelse, frame))
@@ -839,7 +855,7 @@ def _integer(node: cst.BaseExpression) -> int | None:
 
 def _known_torch_name(qualname: str) -> bool:
     return (
-        qualname in api.ACTIVATION_FUNCTIONS
+        qualname in api.PRODUCER_FUNCTIONS
         or qualname in api.PRESERVING_FUNCTIONS
         or qualname in api.LOSS_BY_FUNCTION
         or api.is_torch_module_class(qualname)

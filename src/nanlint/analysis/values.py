@@ -68,6 +68,7 @@ class StepRole(enum.Enum):
     COMMUTES = "commutes"  # shape, dtype, device, indexing: removable activation stays exact
     GUARD = "guard"  # clamp or +eps: must go with the activation, and changes the value
     OPAQUE = "opaque"  # cat/stack and the like: keeps the kind, blocks rewriting
+    TRANSFORM = "transform"  # changes the kind: exp(x).sum(d), 1 + exp(x), 1 - sigmoid(z)
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,10 @@ class Tensor(Value):
 
     def with_step(self, step: Step) -> Tensor:
         return Tensor(self.kind, tuple(replace(s, steps=(*s.steps, step)) for s in self.sources))
+
+    def transform(self, kind: Kind, step: Step) -> Tensor:
+        """This value after an operation that changes its kind (recorded as a step)."""
+        return Tensor(kind, self.with_step(step).sources)
 
     def with_hop(self, hop: Hop) -> Tensor:
         return Tensor(self.kind, tuple(replace(s, hops=(*s.hops, hop)) for s in self.sources))

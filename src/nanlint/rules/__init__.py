@@ -6,10 +6,20 @@ from nanlint.rules.base import Rule
 from nanlint.rules.nan101_sigmoid_into_bce_loss import SigmoidIntoBceLoss
 from nanlint.rules.nan102_activation_into_logits_loss import ActivationIntoLogitsLoss
 from nanlint.rules.nan103_softmax_into_cross_entropy import SoftmaxIntoCrossEntropy
+from nanlint.rules.nan104_probabilities_into_nll_loss import ProbabilitiesIntoNllLoss
+from nanlint.rules.nan201_log_of_softmax import LogOfSoftmax
+from nanlint.rules.nan202_log_of_sigmoid import LogOfSigmoid
 
 ALL_RULES: tuple[Rule, ...] = tuple(
     sorted(
-        (SigmoidIntoBceLoss(), ActivationIntoLogitsLoss(), SoftmaxIntoCrossEntropy()),
+        (
+            SigmoidIntoBceLoss(),
+            ActivationIntoLogitsLoss(),
+            SoftmaxIntoCrossEntropy(),
+            ProbabilitiesIntoNllLoss(),
+            LogOfSoftmax(),
+            LogOfSigmoid(),
+        ),
         key=lambda rule: rule.code,
     )
 )

@@ -14,6 +14,7 @@ import libcst as cst
 
 from nanlint.analysis.facts import FileAnalysis
 from nanlint.analysis.kinds import Kind
+from nanlint.analysis.producers import ProducerRewrite, Remove
 from nanlint.analysis.rewrite import EditPlan
 from nanlint.analysis.sinks import SinkCall, sink_call, sink_calls
 from nanlint.analysis.torch_api import Loss
@@ -28,6 +29,8 @@ class KindIntoLossRule(Rule):
     kinds: ClassVar[frozenset[Kind]]
     # Why the fix is unsafe even when it is local (None: the fix keeps the mathematics).
     unsafe_because: ClassVar[str | None] = None
+    # What the fix does to the producer: remove it (logits) or move it to log space.
+    rewrite: ClassVar[ProducerRewrite] = Remove()
 
     def consequence(self, sink: SinkCall, kind: Kind) -> str:
         """What goes wrong, in float32 terms, when `kind` reaches `sink`."""
@@ -74,6 +77,7 @@ class KindIntoLossRule(Rule):
             lambda node: self.sink_of(analysis, node),
             lambda s, p: self.plan_loss_side(analysis, s, p),
             self.fix_title(sink),
+            self.rewrite,
         )
         if plan is not None and self.unsafe_because:
             plan.downgrade(Applicability.UNSAFE, self.unsafe_because)

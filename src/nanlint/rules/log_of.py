@@ -1,0 +1,166 @@
+"""The family of rules about a logarithm (or log1p) of a value produced in linear space.
+
+A rule of the family names the operations it watches (`log`, `log1p`), the kinds that are
+wrong there, the stable expression that replaces the logarithm, and optionally how to fix
+the producer when it lives elsewhere (a model's last layer). Finding the calls, describing
+both ends and checking that the replacement can be written at the log are shared here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+import libcst as cst
+
+from nanlint.analysis.facts import ArgFact, CallFact, FileAnalysis
+from nanlint.analysis.kinds import Kind
+from nanlint.analysis.names import stable_at, within
+from nanlint.analysis.operations import OperationCall, match, operation_calls
+from nanlint.analysis.producers import ProducerRewrite
+from nanlint.analysis.rewrite import EditPlan, Part, needs_parentheses
+from nanlint.analysis.unwrap import plan_component
+from nanlint.analysis.values import Source, StepRole, Tensor
+from nanlint.fixes import Applicability
+from nanlint.rules.base import Finding, Rule
+from nanlint.rules.into_loss import describe, related_origins
+
+
+def negated(operand: cst.BaseExpression) -> list[Part]:
+    """`-x`, or `-(a + b)` when the operand binds looser than a unary minus."""
+    if needs_parentheses(operand, None):
+        return ["-(", operand, ")"]
+    return ["-", operand]
+
+
+@dataclass(frozen=True)
+class LogCall:
+    """`torch.log(p)` / `p.log()` consuming a produced value."""
+
+    fact: CallFact
+    operation: OperationCall
+
+    @property
+    def input(self) -> ArgFact | None:
+        return self.operation.input
+
+    @property
+    def value(self) -> Tensor:
+        assert self.input is not None and isinstance(self.input.value, Tensor)
+        return self.input.value
+
+
+class LogOfRule(Rule):
+    operations: ClassVar[tuple[str, ...]] = ("log",)
+    kinds: ClassVar[frozenset[Kind]]
+    # Kind-changing steps the local replacement accounts for (the sum of log(sum(exp(x)))).
+    transforms: ClassVar[frozenset[str]] = frozenset()
+    # How to fix a producer that lives elsewhere (None: only local fixes).
+    remote_rewrite: ClassVar[ProducerRewrite | None] = None
+
+    def consequence(self, call: LogCall) -> str:
+        raise NotImplementedError
+
+    def fix_title(self, call: LogCall) -> str:
+        raise NotImplementedError
+
+    def replacement(
+        self, plan: EditPlan, analysis: FileAnalysis, call: LogCall, source: Source
+    ) -> list[Part] | None:
+        """The stable expression that replaces the log call, built from the producer."""
+        raise NotImplementedError
+
+    def remote_replacement(
+        self, plan: EditPlan, analysis: FileAnalysis, call: LogCall
+    ) -> list[Part] | None:
+        """What replaces the log call once the producer itself is rewritten."""
+        raise NotImplementedError
+
+    def log_call(self, analysis: FileAnalysis, node: cst.CSTNode) -> LogCall | None:
+        """`node` as a log call this rule flags, else None."""
+        fact = analysis.calls.get(node)  # type: ignore[arg-type]
+        if fact is None:
+            return None
+        operation = match(fact.callee, fact.args)
+        if operation is None or operation.name not in self.operations:
+            return None
+        arg = operation.input
+        if arg is None or arg.star or not isinstance(arg.value, Tensor):
+            return None
+        if arg.value.kind not in self.kinds:
+            return None
+        return LogCall(fact, operation)
+
+    def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
+        for fact, _ in operation_calls(analysis, *self.operations):
+            call = self.log_call(analysis, fact.node)
+            if call is None:
+                continue
+            name = "log1p" if call.operation.name == "log1p" else "log"
+            message = f"`{name}` of {describe(analysis, call.value)}: {self.consequence(call)}"
+            yield Finding(
+                fact.node, message, related_origins(call.value), self._fix(analysis, call)
+            )
+
+    def _fix(self, analysis: FileAnalysis, call: LogCall) -> EditPlan | None:
+        plan = self._local_fix(analysis, call)
+        if plan is not None or self.remote_rewrite is None:
+            return plan
+        return plan_component(
+            analysis,
+            call,
+            lambda node: self.log_call(analysis, node),
+            lambda consumer, plan: self._plan_remote_consumer(analysis, consumer, plan),
+            self.fix_title(call),
+            self.remote_rewrite,
+            self.transforms,
+        )
+
+    def _plan_remote_consumer(
+        self, analysis: FileAnalysis, call: LogCall, plan: EditPlan
+    ) -> list | None:
+        parts = self.remote_replacement(plan, analysis, call)
+        if parts is None:
+            return None
+        plan.replace(analysis.source, call.fact.node, *parts)
+        return []
+
+    def _local_fix(self, analysis: FileAnalysis, call: LogCall) -> EditPlan | None:
+        value = call.value
+        if len(value.sources) != 1:
+            return None
+        source = value.sources[0]
+        origin = source.origin
+        if source.hops or origin.file is not analysis.source or origin.operand is None:
+            return None
+        inside = within(analysis.source, call.fact.node)
+        if not inside(origin.node) and origin.scope is not call.fact.scope:
+            return None
+        plan = EditPlan(self.fix_title(call))
+        for step in source.steps:
+            if step.role is StepRole.GUARD:
+                plan.downgrade(
+                    Applicability.UNSAFE,
+                    f"drops the `{step.op}` guard, which changed the value (the eps shifts every log)",
+                )
+            elif step.role is not StepRole.TRANSFORM or step.op not in self.transforms:
+                return None
+        if not origin.exact:
+            plan.downgrade(
+                Applicability.UNSAFE, f"{origin.label} is not the function its fix assumes"
+            )
+        parts = self.replacement(plan, analysis, call, source)
+        if parts is None:
+            return None
+        for part in parts:
+            if (
+                isinstance(part, cst.CSTNode)
+                and not inside(part)
+                and not stable_at(analysis, part, call.fact.env)
+            ):
+                return None
+        plan.replace(analysis.source, call.fact.node, *parts)
+        if plan.removes_comments():
+            plan.downgrade(Applicability.UNSAFE, "the edit deletes a comment")
+        return plan
