@@ -8,10 +8,10 @@ from pathlib import Path
 
 from nanlint.diagnostics import Diagnostic
 from nanlint.discovery import discover
-from nanlint.engine import InternalError, lint, lint_and_fix
+from nanlint.engine import InternalError, fix_files, lint_files, project_for
 from nanlint.rules.base import Rule
 from nanlint.source import DecodeError, Position, SourceFile, Span
-from nanlint.writer import write_atomically
+from nanlint.writer import write_all
 
 
 @dataclass(frozen=True)
@@ -34,22 +34,21 @@ class RunResult:
 
 
 def run_check(options: CheckOptions) -> RunResult:
-    """Lint (and with `fix` or `diff`, fix) every file under `options.paths`."""
+    """Lint (and with `fix` or `diff`, fix) every file under `options.paths`, as one project."""
     result = RunResult()
     found = discover(list(options.paths))
     for path, problem in found.problems:
         result.diagnostics.append(_file_problem(path, f"IOError: {problem}"))
-    for path in found.files:
-        source = _read(path, result)
-        if source is None:
-            continue
-        if options.fix or options.diff:
-            _fix_file(source, options, result)
-        else:
-            diagnostics, errors = lint(source, options.rules)
-            result.diagnostics.extend(diagnostics)
-            result.errors.extend(errors)
-            result.sources[path] = source
+    sources = [source for source in (_read(path, result) for path in found.files) if source]
+    if options.fix or options.diff:
+        _fix(sources, options, result)
+    else:
+        diagnostics, errors = lint_files(
+            sources, options.rules, project_for({s.path: s for s in sources})
+        )
+        result.diagnostics.extend(diagnostics)
+        result.errors.extend(errors)
+        result.sources = {source.path: source for source in sources}
     result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
 
@@ -67,20 +66,19 @@ def _read(path: Path, result: RunResult) -> SourceFile | None:
         return None
 
 
-def _fix_file(source: SourceFile, options: CheckOptions, result: RunResult) -> None:
-    report = lint_and_fix(source, options.rules, options.unsafe_fixes)
+def _fix(sources: list[SourceFile], options: CheckOptions, result: RunResult) -> None:
+    report = fix_files(sources, options.rules, options.unsafe_fixes)
     result.errors.extend(report.errors)
-    result.withheld.extend(f"{source.path}: {message}" for message in report.withheld)
-    result.sources[source.path] = report.source
-    if report.fixed_text is None:
-        result.diagnostics.extend(report.diagnostics)
-        return
+    result.withheld.extend(report.withheld)
+    result.sources = report.sources
+    result.fixed = report.fixed
+    originals = {source.path: source for source in sources}
     if options.diff:
-        result.diffs.append(unified_diff(source, report.fixed_text))
-        result.fixed += report.fixed
+        result.diffs = [
+            unified_diff(originals[path], text) for path, text in sorted(report.changed.items())
+        ]
         return
-    write_atomically(source.path, source.encode(report.fixed_text))
-    result.fixed += report.fixed
+    write_all({path: originals[path].encode(text) for path, text in report.changed.items()})
     result.diagnostics.extend(report.diagnostics)
 
 

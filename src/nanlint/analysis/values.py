@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
@@ -188,7 +189,11 @@ class ClassRef(Value):
 
 @dataclass(frozen=True)
 class Instance(Value):
+    """An object of a class of the project. `exact`: its class is exactly `info` (it was
+    built by `info(...)`), so methods and attributes resolve without subclass doubts."""
+
     info: ClassInfo
+    exact: bool = False
 
 
 @dataclass(frozen=True)
@@ -257,3 +262,19 @@ class SuperOf(Value):
 
     info: ClassInfo
     instance: Value
+
+
+@dataclass(frozen=True)
+class ModuleRef(Value):
+    """A module of the project (`import models`)."""
+
+    path: Path
+    qualname: str
+
+
+@dataclass(frozen=True)
+class ProjectName(Value):
+    """An imported name of a project module, resolved when it is used (so that importing a
+    module does not read every module it imports)."""
+
+    qualname: str
