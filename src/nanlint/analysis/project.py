@@ -20,7 +20,7 @@ from pathlib import Path
 
 from nanlint.analysis.facts import FileAnalysis
 from nanlint.analysis.scopes import FileScopes, FunctionInfo
-from nanlint.analysis.values import ABSENT, UNKNOWN, Value, join
+from nanlint.analysis.values import ABSENT, UNKNOWN, ModuleRef, ProjectName, Value, join
 from nanlint.source import DecodeError, SourceFile
 
 # Directories never searched for project modules.
@@ -165,8 +165,6 @@ class Project:
         `models.unet.UNet` is module `models.unet`'s global `UNet` (which may itself be an
         import re-exported through a package `__init__`); `models` is the module itself.
         """
-        from nanlint.analysis.values import ModuleRef
-
         if depth > 8:
             return UNKNOWN
         parts = qualname.split(".")
@@ -182,10 +180,6 @@ class Project:
 
     def member(self, module: Value, name: str, depth: int = 0) -> Value:
         """`module.name` for a project module: a global of its file, or a submodule."""
-        from nanlint.analysis.values import ModuleRef
-
-        from nanlint.analysis.values import ProjectName
-
         if not isinstance(module, ModuleRef):
             return UNKNOWN
         submodule = self.module_path(f"{module.qualname}.{name}")
