@@ -27,6 +27,7 @@ from nanlint.analysis.values import (
     UNKNOWN,
     BoundMethod,
     ClassRef,
+    Collection,
     Constant,
     External,
     FunctionRef,
@@ -44,6 +45,7 @@ from nanlint.analysis.values import (
     Value,
     join,
     join_all,
+    list_items,
 )
 from nanlint.source import SourceFile
 
@@ -306,13 +308,18 @@ class Interpreter:
         self.exec_statement(node.body, frame)
 
     def _exec_For(self, node: cst.For, frame: Frame) -> None:
-        self._use(self.eval(node.iter, frame), node.iter, node, frame)
-        self._loop(node, frame, target=node.target)
+        iterated = self.resolved(self.eval(node.iter, frame))
+        items = list_items(iterated) if isinstance(iterated, (Sequence, Collection)) else ()
+        if not items:
+            self._use(iterated, node.iter, node, frame)
+        self._loop(node, frame, target=node.target, item=join_all(list(items)))
 
     def _exec_While(self, node: cst.While, frame: Frame) -> None:
         self._loop(node, frame, test=node.test)
 
-    def _loop(self, node: cst.For | cst.While, frame: Frame, target=None, test=None) -> None:
+    def _loop(
+        self, node: cst.For | cst.While, frame: Frame, target=None, test=None, item: Value = UNKNOWN
+    ) -> None:
         before = frame.env
         assigned = set(assigned_names(_body(node)))
         if target is not None:
@@ -323,7 +330,7 @@ class Interpreter:
             value = self.eval(test, frame)
             endless = isinstance(value, Constant) and bool(value.value)
         if target is not None:
-            self.bind_target(target, UNKNOWN, frame)
+            self.bind_target(target, item, frame)
         frame.loops.append(_LoopExits())
         self.exec_statement(node.body, frame)
         exits = frame.loops.pop()
@@ -565,9 +572,23 @@ class Interpreter:
             for item, element in zip(items, node.elements):
                 self._use(item, element.value, node, frame)
             return UNKNOWN
-        return Sequence(tuple(items), tuple(node.elements))
+        return Sequence(tuple(items), tuple(node.elements), is_list=isinstance(node, cst.List))
 
     _eval_List = _eval_Tuple
+
+    def _eval_Comparison(self, node: cst.Comparison, frame: Frame) -> Value:
+        """Comparisons of constants fold (`if LOSS == "bce":` picks one branch)."""
+        left = self.eval(node.left, frame)
+        values = [left]
+        for target in node.comparisons:
+            values.append(self.eval(target.comparator, frame))
+        if all(isinstance(value, Constant) for value in values):
+            folded = _fold_comparison(node, [value.value for value in values])  # type: ignore[union-attr]
+            if folded is not None:
+                return Constant(folded)
+        for value, part in zip(values, [node.left, *(t.comparator for t in node.comparisons)]):
+            self._use(value, part, node, frame)
+        return UNKNOWN
 
     def _eval_Dict(self, node: cst.Dict, frame: Frame) -> Value:
         items = []
@@ -675,6 +696,8 @@ class Interpreter:
             and -len(base.items) <= index < len(base.items)
         ):
             return base.items[index]
+        if isinstance(base, Collection):
+            return base.item
         if isinstance(base, Mapping) and index is not None:
             return base.get(index)
         if isinstance(base, TorchModule) and base.layers is not None:
@@ -800,7 +823,9 @@ class Interpreter:
             if name in api.MUTATING_METHODS and receiver.ctor is not None:
                 self.analysis.mutated_containers.add(receiver.ctor)  # even in a secondary run
             return UNKNOWN
-        if isinstance(receiver, Sequence):
+        if name in ("append", "extend", "insert") and self._attribute_list(method, call, frame):
+            return UNKNOWN
+        if isinstance(receiver, (Sequence, Collection)):
             return self._list_method(method, call, frame)
         if isinstance(receiver, Mapping):
             if name == "get" and call.args and isinstance(call.args[0].value, Constant):
@@ -812,16 +837,39 @@ class Interpreter:
         return result
 
     def _list_method(self, method: BoundMethod, call: torch_calls.Call, frame: Frame) -> Value:
-        """`layers.append(x)` on a local list keeps the list's items known."""
+        """`outputs.append(p)` on a local list keeps what the list holds known."""
         target = method.receiver_node
-        if method.name == "append" and len(call.args) == 1 and isinstance(target, cst.Name):
-            receiver = method.receiver
-            assert isinstance(receiver, Sequence)
-            items = (*receiver.items, call.args[0].value)
-            self.bind_name(target.value, Sequence(items, (*receiver.nodes, None)), call.node, frame)
-        elif isinstance(target, cst.Name):
-            self.bind_name(target.value, UNKNOWN, call.node, frame)
+        if not isinstance(target, cst.Name):
+            return UNKNOWN
+        receiver = method.receiver
+        added = _added_items(method.name, call)
+        if isinstance(receiver, Sequence) and method.name == "append" and added is not None:
+            nodes = receiver.nodes or (None,) * len(receiver.items)
+            grown = Sequence((*receiver.items, *added), (*nodes, None), is_list=receiver.is_list)
+        elif added is not None:
+            grown = Collection(join_all([*list_items(receiver), *added]))
+        else:
+            grown = UNKNOWN
+        self.bind_name(target.value, grown, call.node, frame)
         return UNKNOWN
+
+    def _attribute_list(self, method: BoundMethod, call: torch_calls.Call, frame: Frame) -> bool:
+        """`self.outputs.append(p)`: the attribute holds what is appended (for every method)."""
+        target = method.receiver_node
+        if not (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and frame.context is not None
+            and target.value.value == frame.receiver
+        ):
+            return False
+        added = _added_items(method.name, call)
+        value = Collection(join_all(list(added))) if added else UNKNOWN
+        assert frame.info is not None
+        self.owner(frame.info).objects.record_write(
+            frame.context, frame.info, target.attr.value, value
+        )
+        return True
 
     # -- names ---------------------------------------------------------------------------------
 
@@ -1011,3 +1059,42 @@ def _benign(callee: Value) -> bool:
     return isinstance(callee, External) and (
         callee.qualname in _BENIGN_CALLS or api.canonical(callee.qualname) in api.MODEL_WRAPPERS
     )
+
+
+_COMPARISONS = {
+    cst.Equal: lambda a, b: a == b,
+    cst.NotEqual: lambda a, b: a != b,
+    cst.LessThan: lambda a, b: a < b,
+    cst.LessThanEqual: lambda a, b: a <= b,
+    cst.GreaterThan: lambda a, b: a > b,
+    cst.GreaterThanEqual: lambda a, b: a >= b,
+    cst.Is: lambda a, b: a is b,
+    cst.IsNot: lambda a, b: a is not b,
+}
+
+
+def _fold_comparison(node: cst.Comparison, values: list) -> bool | None:
+    """`"bce" == "bce"` -> True; None when an operator or operand cannot be folded."""
+    result = True
+    for target, left, right in zip(node.comparisons, values, values[1:]):
+        compare = _COMPARISONS.get(type(target.operator))
+        if compare is None:
+            return None
+        try:
+            result = result and bool(compare(left, right))
+        except TypeError:
+            return None
+    return result
+
+
+def _added_items(method: str, call) -> tuple[Value, ...] | None:
+    """What `append(x)` / `extend(xs)` / `insert(i, x)` add to a list, when it can be told."""
+    args = [arg for arg in call.args if not arg.star and arg.keyword is None]
+    if method == "append" and len(args) == 1:
+        return (args[0].value,)
+    if method == "insert" and len(args) == 2:
+        return (args[1].value,)
+    if method == "extend" and len(args) == 1:
+        items = list_items(args[0].value)
+        return items or None
+    return None

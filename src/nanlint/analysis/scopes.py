@@ -225,6 +225,17 @@ class _TargetCollector(cst.CSTVisitor):
         if node.rest is not None:
             self.names.add(node.rest.value)
 
+    def visit_Call(self, node: cst.Call) -> None:
+        """`self.outputs.append(p)` writes the attribute too (it holds what is appended)."""
+        func = node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value in ("append", "extend", "insert")
+            and isinstance(func.value, cst.Attribute)
+            and isinstance(func.value.value, cst.Name)
+        ):
+            self._add(func.value)
+
     def visit_Global(self, node: cst.Global) -> None:
         self.declared.update(item.name.value for item in node.names)
 
