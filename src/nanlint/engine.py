@@ -12,6 +12,7 @@ import libcst as cst
 from nanlint.analysis.interpreter import analyze
 from nanlint.diagnostics import Diagnostic, Related
 from nanlint.fixes import apply_edits, select_compatible
+from nanlint.noqa import apply_suppressions
 from nanlint.rules.base import Finding, Rule
 from nanlint.source import Position, SourceFile, Span
 
@@ -40,8 +41,24 @@ class FileReport:
     errors: list[InternalError] = field(default_factory=list)
 
 
-def lint(source: SourceFile, rules: Sequence[Rule]) -> tuple[list[Diagnostic], list[InternalError]]:
-    """The diagnostics of one file's text."""
+def lint(
+    source: SourceFile, rules: Sequence[Rule], unused_noqa: bool = False
+) -> tuple[list[Diagnostic], list[InternalError]]:
+    """The diagnostics of one file's text that no `# noqa` suppresses.
+
+    With `unused_noqa`, a `# noqa` code of these rules that suppresses nothing is NAN001.
+    """
+    diagnostics, errors = _lint_rules(source, rules)
+    enabled = {rule.code for rule in rules}
+    complete = not errors and all(d.code is not None for d in diagnostics)  # every rule ran
+    diagnostics = apply_suppressions(source, diagnostics, enabled, unused_noqa and complete)
+    diagnostics.sort(key=Diagnostic.sort_key)
+    return diagnostics, errors
+
+
+def _lint_rules(
+    source: SourceFile, rules: Sequence[Rule]
+) -> tuple[list[Diagnostic], list[InternalError]]:
     active = [rule for rule in rules if any(token in source.text for token in rule.triggers)]
     if not active:
         return [], []
@@ -68,17 +85,18 @@ def lint(source: SourceFile, rules: Sequence[Rule]) -> tuple[list[Diagnostic], l
             errors.append(
                 InternalError(str(source.path), rule.code, f"{type(error).__name__}: {error}")
             )
-    diagnostics.sort(key=Diagnostic.sort_key)
     return diagnostics, errors
 
 
-def lint_and_fix(source: SourceFile, rules: Sequence[Rule], unsafe: bool) -> FileReport:
+def lint_and_fix(
+    source: SourceFile, rules: Sequence[Rule], unsafe: bool, unused_noqa: bool = False
+) -> FileReport:
     """Apply fixes until none is left (or MAX_FIX_ROUNDS); report what remains."""
     current = source
     fixed = 0
     withheld: list[str] = []
     for _ in range(MAX_FIX_ROUNDS):
-        diagnostics, errors = lint(current, rules)
+        diagnostics, errors = lint(current, rules, unused_noqa)
         fixes = [d.fix for d in diagnostics if d.fix is not None and d.fix.applies(unsafe)]
         if not fixes or errors:
             break
@@ -98,7 +116,7 @@ def lint_and_fix(source: SourceFile, rules: Sequence[Rule], unsafe: bool) -> Fil
                 break
         fixed += len(chosen)
         current = SourceFile(source.path, text, source.encoding, source.bom)
-    diagnostics, errors = lint(current, rules)
+    diagnostics, errors = lint(current, rules, unused_noqa)
     changed = current.text if current.text != source.text else None
     return FileReport(current, diagnostics, changed, fixed, withheld, errors)
 
@@ -123,7 +141,20 @@ def to_diagnostic(rule: Rule, finding: Finding, source: SourceFile) -> Diagnosti
             fix = finding.fix.to_fix()
         except (LookupError, ValueError):
             fix = None
-    return Diagnostic(rule.code, finding.message, source.path, span, fix, related, span.start.line)
+    noqa_lines: tuple[int, ...] = ()
+    if finding.consumer is not None:
+        consumer = source.node_span(finding.consumer)
+        noqa_lines = (consumer.start.line, consumer.end.line)
+    return Diagnostic(
+        rule.code,
+        finding.message,
+        source.path,
+        span,
+        fix,
+        related,
+        span.start.line,
+        noqa_lines=noqa_lines,
+    )
 
 
 def syntax_error(source: SourceFile, error: cst.ParserSyntaxError) -> Diagnostic:

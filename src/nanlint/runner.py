@@ -6,10 +6,12 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nanlint.config import Config
 from nanlint.diagnostics import Diagnostic
-from nanlint.discovery import discover
+from nanlint.discovery import Exclusions, discover
 from nanlint.engine import InternalError, lint, lint_and_fix
-from nanlint.rules.base import Rule
+from nanlint.rules import ALL_RULES
+from nanlint.selection import UNUSED_NOQA
 from nanlint.source import DecodeError, Position, SourceFile, Span
 from nanlint.writer import write_atomically
 
@@ -17,10 +19,12 @@ from nanlint.writer import write_atomically
 @dataclass(frozen=True)
 class CheckOptions:
     paths: tuple[Path, ...]
-    rules: tuple[Rule, ...]
+    config: Config = field(default_factory=Config)
     fix: bool = False
-    unsafe_fixes: bool = False
     diff: bool = False
+    force_exclude: bool = False
+    # --stdin-filename: lint these bytes as the file paths[0], print instead of writing
+    stdin: bytes | None = None
 
 
 @dataclass
@@ -31,64 +35,71 @@ class RunResult:
     diffs: list[str] = field(default_factory=list)
     sources: dict[Path, SourceFile] = field(default_factory=dict)
     withheld: list[str] = field(default_factory=list)
+    stdin_fixed: bytes | None = None  # with --stdin-filename and --fix: the source to print
 
 
 def run_check(options: CheckOptions) -> RunResult:
-    """Lint (and with `fix` or `diff`, fix) every file under `options.paths`."""
+    """Lint (and with `fix` or `diff`, fix) every file under `options.paths`, or stdin."""
     result = RunResult()
-    found = discover(list(options.paths))
+    config = options.config
+    exclusions = Exclusions(config.root, config.exclude_patterns, config.respect_gitignore)
+    if options.stdin is not None:
+        path = options.paths[0]
+        skipped = options.force_exclude and exclusions.excluded(path, is_dir=False)
+        changed = None if skipped else _check_file(path, options.stdin, options, result)
+        result.stdin_fixed = changed or options.stdin
+        return result
+    found = discover(list(options.paths), exclusions, options.force_exclude)
     for path, problem in found.problems:
         result.diagnostics.append(_file_problem(path, f"IOError: {problem}"))
     for path in found.files:
-        source = _read(path, result)
-        if source is None:
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            result.diagnostics.append(_file_problem(path, f"IOError: {error.strerror or error}"))
             continue
-        if options.fix or options.diff:
-            _fix_file(source, options, result)
-        else:
-            diagnostics, errors = lint(source, options.rules)
-            result.diagnostics.extend(diagnostics)
-            result.errors.extend(errors)
-            result.sources[path] = source
+        changed = _check_file(path, data, options, result)
+        if changed is not None and not options.diff:
+            write_atomically(path, changed)
     result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
 
 
-def _read(path: Path, result: RunResult) -> SourceFile | None:
+def _check_file(path: Path, data: bytes, options: CheckOptions, result: RunResult) -> bytes | None:
+    """Lint one file's bytes into `result`; the fixed bytes when fixing changed them."""
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        result.diagnostics.append(_file_problem(path, f"IOError: {error.strerror or error}"))
-        return None
-    try:
-        return SourceFile.from_bytes(path, data)
+        source = SourceFile.from_bytes(path, data)
     except DecodeError as error:
         result.diagnostics.append(_file_problem(path, f"DecodeError: {error}"))
         return None
-
-
-def _fix_file(source: SourceFile, options: CheckOptions, result: RunResult) -> None:
-    report = lint_and_fix(source, options.rules, options.unsafe_fixes)
+    codes = options.config.codes_for(path)
+    rules = tuple(rule for rule in ALL_RULES if rule.code in codes)
+    unused_noqa = UNUSED_NOQA in codes
+    if not (options.fix or options.diff):
+        diagnostics, errors = lint(source, rules, unused_noqa)
+        result.diagnostics.extend(diagnostics)
+        result.errors.extend(errors)
+        result.sources[path] = source
+        return None
+    report = lint_and_fix(source, rules, options.config.unsafe_fixes, unused_noqa)
     result.errors.extend(report.errors)
-    result.withheld.extend(f"{source.path}: {message}" for message in report.withheld)
-    result.sources[source.path] = report.source
+    result.withheld.extend(f"{path}: {message}" for message in report.withheld)
+    result.sources[path] = report.source
     if report.fixed_text is None:
         result.diagnostics.extend(report.diagnostics)
-        return
-    if options.diff:
-        result.diffs.append(unified_diff(source, report.fixed_text))
-        result.fixed += report.fixed
-        return
-    write_atomically(source.path, source.encode(report.fixed_text))
+        return None
     result.fixed += report.fixed
-    result.diagnostics.extend(report.diagnostics)
+    if options.diff:
+        result.diffs.append(unified_diff(str(path), source.text, report.fixed_text))
+    else:
+        result.diagnostics.extend(report.diagnostics)
+    return source.encode(report.fixed_text)
 
 
-def unified_diff(source: SourceFile, fixed_text: str) -> str:
-    name = str(source.path)
+def unified_diff(name: str, before: str, after: str) -> str:
     lines = difflib.unified_diff(
-        source.text.splitlines(keepends=True),
-        fixed_text.splitlines(keepends=True),
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
         fromfile=name,
         tofile=name,
     )

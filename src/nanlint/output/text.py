@@ -28,7 +28,7 @@ def _headline(diagnostic: Diagnostic, summary: RunSummary) -> str:
     )
     if diagnostic.code is None:
         return f"{where}: {diagnostic.message}"
-    marker = " [*]" if _fixable(diagnostic, summary) else ""
+    marker = " [*]" if fixable(diagnostic, summary) else ""
     return f"{where}: {diagnostic.code}{marker} {diagnostic.message}"
 
 
@@ -69,7 +69,7 @@ def _snippet(diagnostic: Diagnostic, summary: RunSummary) -> list[str]:
     ]
 
 
-def _fixable(diagnostic: Diagnostic, summary: RunSummary) -> bool:
+def fixable(diagnostic: Diagnostic, summary: RunSummary) -> bool:
     fix = diagnostic.fix
     return fix is not None and fix.applies(summary.unsafe_fixes)
 
@@ -85,7 +85,7 @@ def _footer(diagnostics: list[Diagnostic], summary: RunSummary) -> list[str]:
         ]
     else:
         lines = [f"Found {remaining} {noun}."]
-    fixable = sum(1 for d in diagnostics if _fixable(d, summary))
+    count = sum(1 for d in diagnostics if fixable(d, summary))
     hidden = sum(
         1
         for d in diagnostics
@@ -98,8 +98,8 @@ def _footer(diagnostics: list[Diagnostic], summary: RunSummary) -> list[str]:
         if hidden
         else ""
     )
-    if fixable:
-        lines.append(f"[*] {fixable} fixable with the `--fix` option{hint}.")
+    if count:
+        lines.append(f"[*] {count} fixable with the `--fix` option{hint}.")
     elif hidden:
         lines.append(f"No fixes available{hint}.")
     return lines

@@ -65,7 +65,13 @@ class KindIntoLossRule(Rule):
                 f"{_capitalised(describe(analysis, arg.value))} reach `{sink.loss_label}`"
                 f": {self.consequence(sink, kind)}"
             )
-            yield Finding(arg.node, message, related_origins(arg.value), self._fix(analysis, sink))
+            yield Finding(
+                arg.node,
+                message,
+                related_origins(arg.value),
+                self._fix(analysis, sink),
+                consumer=sink.fact.node,
+            )
 
     def _fix(self, analysis: FileAnalysis, sink: SinkCall) -> EditPlan | None:
         plan = plan_component(
