@@ -47,4 +47,5 @@ class Diagnostic:
         return self.span.end
 
     def sort_key(self) -> tuple:
-        return (str(self.path), self.start.line, self.start.column, self.code or "")
+        start = self.start
+        return (str(self.path), start.cell or 0, start.line, start.column, self.code or "")

@@ -10,6 +10,7 @@ from nanlint.config import Config
 from nanlint.diagnostics import Diagnostic
 from nanlint.discovery import Exclusions, discover
 from nanlint.engine import InternalError, lint, lint_and_fix
+from nanlint.notebook import Notebook, NotebookError
 from nanlint.rules import ALL_RULES
 from nanlint.selection import UNUSED_NOQA
 from nanlint.source import DecodeError, Position, SourceFile, Span
@@ -67,33 +68,64 @@ def run_check(options: CheckOptions) -> RunResult:
 
 def _check_file(path: Path, data: bytes, options: CheckOptions, result: RunResult) -> bytes | None:
     """Lint one file's bytes into `result`; the fixed bytes when fixing changed them."""
+    notebook = None
     try:
-        source = SourceFile.from_bytes(path, data)
-    except DecodeError as error:
-        result.diagnostics.append(_file_problem(path, f"DecodeError: {error}"))
+        if path.suffix == ".ipynb":
+            notebook = Notebook.from_bytes(path, data)
+            if notebook is None:  # not a Python notebook
+                return None
+            source = notebook.source
+        else:
+            source = SourceFile.from_bytes(path, data)
+    except (DecodeError, NotebookError) as error:
+        result.diagnostics.append(_file_problem(path, f"{type(error).__name__}: {error}"))
         return None
     codes = options.config.codes_for(path)
     rules = tuple(rule for rule in ALL_RULES if rule.code in codes)
     unused_noqa = UNUSED_NOQA in codes
     if not (options.fix or options.diff):
         diagnostics, errors = lint(source, rules, unused_noqa)
-        result.diagnostics.extend(diagnostics)
+        _report(result, source, notebook, diagnostics)
         result.errors.extend(errors)
-        result.sources[path] = source
         return None
     report = lint_and_fix(source, rules, options.config.unsafe_fixes, unused_noqa)
     result.errors.extend(report.errors)
     result.withheld.extend(f"{path}: {message}" for message in report.withheld)
-    result.sources[path] = report.source
     if report.fixed_text is None:
-        result.diagnostics.extend(report.diagnostics)
+        _report(result, report.source, notebook, report.diagnostics)
+        return None
+    try:
+        fixed = (
+            source.encode(report.fixed_text)
+            if notebook is None
+            else notebook.updated(report.fixed_text)
+        )
+    except NotebookError as error:
+        result.withheld.append(f"{path}: {error}, so it was not written")
+        diagnostics, _ = lint(source, rules, unused_noqa)
+        _report(result, source, notebook, diagnostics)
         return None
     result.fixed += report.fixed
     if options.diff:
-        result.diffs.append(unified_diff(str(path), source.text, report.fixed_text))
+        before, after = (
+            (source.text, report.fixed_text)
+            if notebook is None
+            else (notebook.text, fixed.decode("utf-8-sig"))
+        )
+        result.diffs.append(unified_diff(str(path), before, after))
     else:
-        result.diagnostics.extend(report.diagnostics)
-    return source.encode(report.fixed_text)
+        _report(result, report.source, notebook, report.diagnostics)
+    return fixed
+
+
+def _report(
+    result: RunResult, source: SourceFile, notebook: Notebook | None, diagnostics: list[Diagnostic]
+) -> None:
+    """Record a file's diagnostics (in a notebook, by cell) and its text for source snippets."""
+    if notebook is not None:
+        diagnostics = notebook.localize(diagnostics, source)
+    result.diagnostics.extend(diagnostics)
+    result.sources[source.path] = source
 
 
 def unified_diff(name: str, before: str, after: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from nanlint.source import SourceFile
+    from nanlint.source import Position, SourceFile
 
 FORMAT_NAMES = ("full", "concise", "json", "json-lines", "github", "sarif", "junit", "gitlab")
 
@@ -24,8 +24,12 @@ class RunSummary:
     cwd: Path
     sources: dict[Path, SourceFile] = field(default_factory=dict)  # for source snippets
 
-    def line(self, path: Path, number: int) -> str | None:
+    def line(self, path: Path, position: Position) -> str | None:
+        """The text of the line at `position` (in a notebook, of its cell's line)."""
         source = self.sources.get(path)
-        if source is None or not 1 <= number <= source.line_count:
+        if source is None:
             return None
-        return source.line_text(number)
+        number = position.line
+        if position.cell is not None and source.cells is not None:
+            number = source.cells.module_line(position.cell, number)
+        return source.line_text(number) if 1 <= number <= source.line_count else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nanlint.diagnostics import Diagnostic
-from nanlint.output.paths import display
+from nanlint.output.paths import cell_prefix, display
 
 if TYPE_CHECKING:
     from nanlint.output import RunSummary
@@ -26,7 +26,7 @@ def _command(diagnostic: Diagnostic, summary: RunSummary) -> str:
         "title": diagnostic.label,
     }
     listed = ",".join(f"{key}={_escape_property(str(value))}" for key, value in properties.items())
-    return f"::error {listed}::{_escape_data(diagnostic.message)}"
+    return f"::error {listed}::{_escape_data(cell_prefix(start) + diagnostic.message)}"
 
 
 def _escape_data(text: str) -> str:

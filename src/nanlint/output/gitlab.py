@@ -12,7 +12,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from nanlint.diagnostics import Diagnostic
-from nanlint.output.paths import display
+from nanlint.output.paths import cell_prefix, display
 
 if TYPE_CHECKING:
     from nanlint.output import RunSummary
@@ -23,7 +23,7 @@ def render(diagnostics: list[Diagnostic], summary: RunSummary) -> str:
     issues = []
     for diagnostic in diagnostics:
         path = display(diagnostic.path, summary.cwd)
-        line = summary.line(diagnostic.path, diagnostic.start.line)
+        line = summary.line(diagnostic.path, diagnostic.start)
         key = (diagnostic.label, path, diagnostic.message if line is None else line.strip())
         issues.append(_issue(diagnostic, path, _fingerprint(key, seen[key])))
         seen[key] += 1
@@ -34,7 +34,7 @@ def _issue(diagnostic: Diagnostic, path: str, fingerprint: str) -> dict:
     start, end = diagnostic.start, diagnostic.end
     return {
         "check_name": diagnostic.label,
-        "description": f"{diagnostic.label}: {diagnostic.message}",
+        "description": f"{diagnostic.label}: {cell_prefix(start)}{diagnostic.message}",
         "severity": "major",
         "fingerprint": fingerprint,
         "location": {

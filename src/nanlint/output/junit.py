@@ -39,6 +39,7 @@ def render(diagnostics: list[Diagnostic], summary: RunSummary) -> str:
                 column=str(start.column),
             )
             failure = ET.SubElement(case, "failure", message=diagnostic.message)
-            failure.text = f"line {start.line}, col {start.column}, {diagnostic.message}"
+            cell = f"cell {start.cell}, " if start.cell is not None else ""
+            failure.text = f"{cell}line {start.line}, col {start.column}, {diagnostic.message}"
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

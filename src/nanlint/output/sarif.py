@@ -118,9 +118,12 @@ def _artifact(path: Path, summary: RunSummary) -> dict:
 
 
 def _region(span: Span) -> dict:
-    return {
+    region: dict = {
         "startLine": span.start.line,
         "startColumn": span.start.column,
         "endLine": span.end.line,
         "endColumn": span.end.column,
     }
+    if span.start.cell is not None:  # a notebook: lines count from the start of the cell
+        region["properties"] = {"cell": span.start.cell}
+    return region

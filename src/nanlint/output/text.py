@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from nanlint.diagnostics import Diagnostic
 from nanlint.fixes import Applicability
-from nanlint.output.paths import display
+from nanlint.output.paths import location
 
 if TYPE_CHECKING:
     from nanlint.output import RunSummary
@@ -23,9 +23,7 @@ def full(diagnostics: list[Diagnostic], summary: RunSummary) -> str:
 
 
 def _headline(diagnostic: Diagnostic, summary: RunSummary) -> str:
-    where = (
-        f"{display(diagnostic.path, summary.cwd)}:{diagnostic.start.line}:{diagnostic.start.column}"
-    )
+    where = location(diagnostic.path, diagnostic.start, summary.cwd)
     if diagnostic.code is None:
         return f"{where}: {diagnostic.message}"
     marker = " [*]" if fixable(diagnostic, summary) else ""
@@ -36,7 +34,7 @@ def _block(diagnostic: Diagnostic, summary: RunSummary) -> str:
     lines = [_headline(diagnostic, summary)]
     lines.extend(_snippet(diagnostic, summary))
     for related in diagnostic.related:
-        where = f"{display(related.path, summary.cwd)}:{related.span.start.line}:{related.span.start.column}"
+        where = location(related.path, related.span.start, summary.cwd)
         lines.append(f"   = note: {where}: {related.message}")
     fix = diagnostic.fix
     if fix is not None and fix.applicability is not Applicability.DISPLAY_ONLY:
@@ -52,7 +50,7 @@ def _block(diagnostic: Diagnostic, summary: RunSummary) -> str:
 def _snippet(diagnostic: Diagnostic, summary: RunSummary) -> list[str]:
     """The source line with a caret under the reported range (its first line)."""
     line = diagnostic.start.line
-    text = summary.line(diagnostic.path, line)
+    text = summary.line(diagnostic.path, diagnostic.start)
     if text is None:
         return []
     source_line = text.replace("\t", " ")

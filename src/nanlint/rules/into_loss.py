@@ -91,7 +91,7 @@ def describe(analysis: FileAnalysis, value: Tensor) -> str:
     source = value.sources[0]
     origin = source.origin
     position = origin.file.position_at(origin.file.node_offsets(origin.node)[0])
-    where = f"line {position.line}"
+    where = origin.file.line_label(position.line)
     if origin.file is not analysis.source:
         where = f"{origin.file.path}:{position.line}"
     via = ""
