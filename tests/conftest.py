@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,17 @@ from nanlint.rules import ALL_RULES
 from nanlint.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+UPDATE_GOLDEN = os.environ.get("NANLINT_UPDATE_GOLDEN") == "1"
+
+
+def compare_golden(golden: Path, actual: str) -> None:
+    """`actual` must equal the golden file (NANLINT_UPDATE_GOLDEN=1 rewrites it)."""
+    if UPDATE_GOLDEN:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(actual)
+    assert golden.exists(), f"missing golden file {golden} (run with NANLINT_UPDATE_GOLDEN=1)"
+    assert actual == golden.read_text()
 
 
 def source_of(code: str, name: str = "example.py") -> SourceFile:

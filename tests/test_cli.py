@@ -240,3 +240,44 @@ def test_python_dash_m_and_check_never_imports_torch(project):
     )
     assert out.stdout.splitlines()[-1] == "exit 1 False"
     assert "NAN101" in out.stdout
+
+
+def test_exit_non_zero_on_fix(project):
+    result = run("check", "--fix", "--exit-non-zero-on-fix")
+    assert result.exit_code == 1
+    assert (project / "train.py").read_text() == FIXED
+    assert run("check", "--fix", "--exit-non-zero-on-fix").exit_code == 0
+
+
+def test_stdin_is_linted_under_the_given_name(project):
+    result = CliRunner().invoke(
+        main,
+        ["check", "--stdin-filename", "models/loss.py", "--output-format", "concise"],
+        input=BAD,
+    )
+    assert result.exit_code == 1
+    assert result.stdout.startswith("models/loss.py:6:35: NAN101 [*] Sigmoid probabilities")
+
+
+def test_stdin_with_fix_prints_the_fixed_source_and_reports_on_stderr(project):
+    result = CliRunner().invoke(
+        main, ["check", "--stdin-filename", "loss.py", "--fix"], input=BAD.encode()
+    )
+    assert result.exit_code == 0
+    assert result.stdout == FIXED
+    assert result.stderr == "Found 1 error (1 fixed, 0 remaining).\n"
+    assert not (project / "loss.py").exists()
+
+
+def test_stdin_force_excluded_prints_the_source_unchanged(project):
+    (project / "pyproject.toml").write_text('[tool.nanlint]\nextend-exclude = ["gen_*.py"]\n')
+    args = ["check", "--stdin-filename", "gen_loss.py", "--force-exclude"]
+    result = CliRunner().invoke(main, [*args, "--fix"], input=BAD)
+    assert (result.exit_code, result.stdout) == (0, BAD)
+    assert CliRunner().invoke(main, args, input=BAD).stdout == "All checks passed!\n"
+
+
+def test_statistics_counts_per_code(project):
+    result = run("check", "--statistics")
+    assert result.exit_code == 1
+    assert result.output == "1  NAN101  [*] sigmoid-into-bce-loss\n"

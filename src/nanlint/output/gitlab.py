@@ -34,7 +34,9 @@ def _issue(diagnostic: Diagnostic, path: str, fingerprint: str) -> dict:
     start, end = diagnostic.start, diagnostic.end
     return {
         "check_name": diagnostic.label,
-        "description": f"{diagnostic.label}: {cell_prefix(start)}{diagnostic.message}",
+        "description": (f"{diagnostic.code}: " if diagnostic.code else "")
+        + cell_prefix(start)
+        + diagnostic.message,
         "severity": "major",
         "fingerprint": fingerprint,
         "location": {

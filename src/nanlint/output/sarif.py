@@ -1,4 +1,8 @@
-"""`--output-format sarif`: SARIF 2.1.0 with the rules, their help, fixes and related locations."""
+"""`--output-format sarif`: SARIF 2.1.0 with the rules, their help, fixes and related locations.
+
+The driver lists the rules that have results (with their reference text as help), so that the
+log stays small; paths are relative to the working directory (`%SRCROOT%`) when inside it.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,9 @@ _ROOT = "%SRCROOT%"
 
 
 def render(diagnostics: list[Diagnostic], summary: RunSummary) -> str:
-    index = {entry.code: number for number, entry in enumerate(CATALOG)}
+    codes = {d.code for d in diagnostics}
+    rules = [entry for entry in CATALOG if entry.code in codes]
+    index = {entry.code: number for number, entry in enumerate(rules)}
     log = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -34,7 +40,7 @@ def render(diagnostics: list[Diagnostic], summary: RunSummary) -> str:
                         "name": "nanlint",
                         "version": __version__,
                         "informationUri": INFORMATION_URI,
-                        "rules": [_rule(entry) for entry in CATALOG],
+                        "rules": [_rule(entry) for entry in rules],
                     }
                 },
                 "originalUriBaseIds": {_ROOT: {"uri": summary.cwd.as_uri() + "/"}},

@@ -1,0 +1,2 @@
+import torch
+loss = F.cross_entropy(
