@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,23 @@ def compare_golden(golden: Path, actual: str) -> None:
         golden.write_text(actual)
     assert golden.exists(), f"missing golden file {golden} (run with NANLINT_UPDATE_GOLDEN=1)"
     assert actual == golden.read_text()
+
+
+# One file with one NAN101 (a safe fix), and what --fix makes of it.
+BAD = textwrap.dedent(
+    """\
+    import torch
+    import torch.nn.functional as F
+
+
+    def loss(logits, target):
+        return F.binary_cross_entropy(torch.sigmoid(logits), target)
+    """
+)
+FIXED = BAD.replace(
+    "binary_cross_entropy(torch.sigmoid(logits), target)",
+    "binary_cross_entropy_with_logits(logits, target)",
+)
 
 
 def source_of(code: str, name: str = "example.py") -> SourceFile:

@@ -6,27 +6,13 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 
 import pytest
 from click.testing import CliRunner
 
+from conftest import BAD, FIXED
 from nanlint.cli import main
 
-BAD = textwrap.dedent(
-    """\
-    import torch
-    import torch.nn.functional as F
-
-
-    def loss(logits, target):
-        return F.binary_cross_entropy(torch.sigmoid(logits), target)
-    """
-)
-FIXED = BAD.replace(
-    "binary_cross_entropy(torch.sigmoid(logits), target)",
-    "binary_cross_entropy_with_logits(logits, target)",
-)
 CLEAN = "import torch\n\nx = torch.zeros(3)\n"
 
 

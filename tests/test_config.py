@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 from click.testing import CliRunner
 
+from conftest import BAD
 from nanlint.cli import main
 
-BAD = textwrap.dedent(
-    """\
-    import torch
-    import torch.nn.functional as F
-
-
-    def loss(logits, target):
-        return F.binary_cross_entropy(torch.sigmoid(logits), target)
-    """
-)
 HEAD = "train.py:6:35: NAN101 [*] Sigmoid probabilities"
 
 

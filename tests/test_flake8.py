@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from test_cli import BAD
+from conftest import BAD
 
 
 def flake8(directory, *args: str) -> subprocess.CompletedProcess:
