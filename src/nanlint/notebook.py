@@ -215,11 +215,11 @@ def _split(module_text: str) -> dict[int, str]:
 def _source_spans(text: str) -> dict[int, tuple[int, int]]:
     """The offsets of each cell's "source" value in the notebook's JSON text, by cell index."""
     spans = {}
-    for key, start, _ in _members(text, _skip(text, 0)):
+    for key, start, _ in _entries(text, _skip(text, 0)):
         if key != "cells":
             continue
         for index, (cell_start, _) in enumerate(_elements(text, start)):
-            for cell_key, value_start, value_end in _members(text, cell_start):
+            for cell_key, value_start, value_end in _entries(text, cell_start):
                 if cell_key == "source":
                     spans[index] = (value_start, value_end)
     return spans
@@ -229,14 +229,19 @@ def _skip(text: str, offset: int) -> int:
     return _WHITESPACE.match(text, offset).end()  # type: ignore[union-attr]
 
 
-def _members(text: str, offset: int):
-    """(key, value start, value end) of the JSON object at `offset`."""
-    if text[offset] != "{":
+def _entries(text: str, offset: int):
+    """(key, value start, value end) of each member of the JSON object at `offset`, or of each
+    element (key None) of the array there."""
+    opening = text[offset]
+    if opening not in "{[":
         return
+    closing = "}" if opening == "{" else "]"
     offset = _skip(text, offset + 1)
-    while text[offset] != "}":
-        key, offset = _DECODER.raw_decode(text, offset)
-        offset = _skip(text, _skip(text, offset) + 1)  # past the colon
+    while text[offset] != closing:
+        key = None
+        if opening == "{":
+            key, offset = _DECODER.raw_decode(text, offset)
+            offset = _skip(text, _skip(text, offset) + 1)  # past the colon
         _, end = _DECODER.raw_decode(text, offset)
         yield key, offset, end
         offset = _skip(text, end)
@@ -244,17 +249,9 @@ def _members(text: str, offset: int):
             offset = _skip(text, offset + 1)
 
 
-def _elements(text: str, offset: int):
+def _elements(text: str, offset: int) -> list[tuple[int, int]]:
     """(start, end) of each element of the JSON array at `offset`."""
-    if text[offset] != "[":
-        return
-    offset = _skip(text, offset + 1)
-    while text[offset] != "]":
-        _, end = _DECODER.raw_decode(text, offset)
-        yield offset, end
-        offset = _skip(text, end)
-        if text[offset] == ",":
-            offset = _skip(text, offset + 1)
+    return [(start, end) for _, start, end in _entries(text, offset) if text[offset] == "["]
 
 
 def _serialise(text: str, start: int, end: int, cell_text: str) -> str:
