@@ -245,11 +245,15 @@ def test_stdin_is_linted_under_the_given_name(project):
     assert result.stdout.startswith("models/loss.py:6:35: NAN101 [*] Sigmoid probabilities")
 
 
+def nanlint_process(*args: str, stdin: str) -> subprocess.CompletedProcess:
+    """`python -m nanlint ...` in the current directory, with separate stdout and stderr."""
+    command = [sys.executable, "-m", "nanlint", *args]
+    return subprocess.run(command, input=stdin, capture_output=True, text=True)
+
+
 def test_stdin_with_fix_prints_the_fixed_source_and_reports_on_stderr(project):
-    result = CliRunner().invoke(
-        main, ["check", "--stdin-filename", "loss.py", "--fix"], input=BAD.encode()
-    )
-    assert result.exit_code == 0
+    result = nanlint_process("check", "--stdin-filename", "loss.py", "--fix", stdin=BAD)
+    assert result.returncode == 0
     assert result.stdout == FIXED
     assert result.stderr == "Found 1 error (1 fixed, 0 remaining).\n"
     assert not (project / "loss.py").exists()
@@ -257,10 +261,10 @@ def test_stdin_with_fix_prints_the_fixed_source_and_reports_on_stderr(project):
 
 def test_stdin_force_excluded_prints_the_source_unchanged(project):
     (project / "pyproject.toml").write_text('[tool.nanlint]\nextend-exclude = ["gen_*.py"]\n')
-    args = ["check", "--stdin-filename", "gen_loss.py", "--force-exclude"]
-    result = CliRunner().invoke(main, [*args, "--fix"], input=BAD)
-    assert (result.exit_code, result.stdout) == (0, BAD)
-    assert CliRunner().invoke(main, args, input=BAD).stdout == "All checks passed!\n"
+    args = ("check", "--stdin-filename", "gen_loss.py", "--force-exclude")
+    result = nanlint_process(*args, "--fix", stdin=BAD)
+    assert (result.returncode, result.stdout, result.stderr) == (0, BAD, "All checks passed!\n")
+    assert nanlint_process(*args, stdin=BAD).stdout == "All checks passed!\n"
 
 
 def test_statistics_counts_per_code(project):

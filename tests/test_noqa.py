@@ -84,7 +84,8 @@ def test_unused_noqa_reports_only_nan_codes_of_enabled_rules_and_unknown_nan_cod
 
 
 def test_unused_noqa_is_not_reported_for_a_file_that_does_not_parse():
-    assert diagnostics("loss = F.cross_entropy(  # noqa: NAN101\n") == ["None 3:23"]
+    (only,) = diagnostics("loss = F.cross_entropy(  # noqa: NAN101\n")
+    assert only.startswith("None 3:")  # the syntax error; Python versions differ on the column
 
 
 def test_fix_removes_only_the_nan_codes():

@@ -1,2 +1,0 @@
-import torch
-loss = F.cross_entropy(
