@@ -102,10 +102,12 @@ def project(tmp_path, hook_repository, pre_commit_home):
 
 
 def pre_commit(project, pre_commit_home, *args: str) -> subprocess.CompletedProcess:
+    """`pre-commit run ARGS` (on every file unless ARGS name some with --files)."""
     env = {**os.environ, **GIT_IDENTITY, "PRE_COMMIT_HOME": str(pre_commit_home)}
     env.pop("PRE_COMMIT", None)
+    files = () if "--files" in args else ("--all-files",)
     return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "run", *args, "--all-files", "--color", "never"],
+        [sys.executable, "-m", "pre_commit", "run", *args, *files, "--color", "never"],
         cwd=project,
         capture_output=True,
         text=True,
@@ -147,3 +149,11 @@ def test_hook_environment_has_no_torch(project, pre_commit_home):
     probe = "import importlib.util as u; print(u.find_spec('torch'), u.find_spec('nanlint'))"
     found = subprocess.run([str(python), "-c", probe], capture_output=True, text=True)
     assert found.stdout.startswith("None ModuleSpec(name='nanlint'")
+
+
+def test_no_python_file_to_check_is_skipped(project, pre_commit_home):
+    (project / "notes.txt").write_text("no code here\n")
+    git(project, "add", "notes.txt")
+    result = pre_commit(project, pre_commit_home, "nanlint", "--files", "notes.txt")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "(no files to check)Skipped" in result.stdout
