@@ -7,14 +7,13 @@ does. Set NANLINT_UPDATE_GOLDEN=1 to rewrite the golden files, then read the dif
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import GOLDEN, ROOT, compare_golden
 from nanlint.diagnostics import Diagnostic
-from nanlint.engine import fix_files, lint, lint_and_fix, lint_files, project_for
+from nanlint.engine import everywhere, fix_files, lint, lint_and_fix, lint_files, project_for
 from nanlint.rules import ALL_RULES
 from nanlint.source import SourceFile
 
@@ -24,16 +23,6 @@ PROJECTS = [
     FIXTURES / "example_project",
     *sorted(p for p in (FIXTURES / "projects").iterdir() if p.is_dir()),
 ]
-GOLDEN = ROOT / "tests" / "golden"
-UPDATE = os.environ.get("NANLINT_UPDATE_GOLDEN") == "1"
-
-
-def _compare(golden: Path, actual: str) -> None:
-    if UPDATE:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(actual)
-    assert golden.exists(), f"missing golden file {golden} (run with NANLINT_UPDATE_GOLDEN=1)"
-    assert actual == golden.read_text()
 
 
 def _read(path: Path) -> SourceFile:
@@ -55,7 +44,7 @@ def test_rule_fixture_diagnostics(path):
     diagnostics, errors = lint(_read(path), ALL_RULES)
     assert not errors
     golden = GOLDEN / "rules" / path.with_suffix(".diagnostics").name
-    _compare(golden, "".join(_line(d, path.parent) for d in diagnostics))
+    compare_golden(golden, "".join(_line(d, path.parent) for d in diagnostics))
 
 
 @pytest.mark.parametrize("path", RULE_FILES, ids=[p.name for p in RULE_FILES])
@@ -64,7 +53,7 @@ def test_rule_fixture_fixed(path, unsafe):
     report = lint_and_fix(_read(path), ALL_RULES, unsafe)
     assert not report.errors
     golden = GOLDEN / "rules" / path.with_suffix(".unsafe-fixed" if unsafe else ".fixed").name
-    _compare(golden, report.source.text)
+    compare_golden(golden, report.source.text)
     assert not [d for d in report.diagnostics if d.fix and d.fix.applies(unsafe)]
 
 
@@ -75,9 +64,11 @@ def _project_sources(directory: Path) -> list[SourceFile]:
 @pytest.mark.parametrize("directory", PROJECTS, ids=[p.name for p in PROJECTS])
 def test_project_diagnostics(directory):
     sources = _project_sources(directory)
-    diagnostics, errors = lint_files(sources, ALL_RULES, project_for({s.path: s for s in sources}))
+    diagnostics, errors = lint_files(
+        sources, everywhere(ALL_RULES), project_for({s.path: s for s in sources})
+    )
     assert not errors
-    _compare(
+    compare_golden(
         GOLDEN / "projects" / f"{directory.name}.diagnostics",
         "".join(_line(d, directory) for d in diagnostics),
     )
@@ -88,13 +79,13 @@ def test_project_diagnostics(directory):
 def test_project_fixed(directory, unsafe):
     """The changed files after fixing, each under a `=== path ===` header."""
     sources = _project_sources(directory)
-    report = fix_files(sources, ALL_RULES, unsafe)
+    report = fix_files(sources, everywhere(ALL_RULES), unsafe)
     assert not report.errors
     changed = "".join(
         f"=== {Path(path).relative_to(directory)} ===\n{text}"
         for path, text in sorted(report.changed.items())
     )
-    _compare(
+    compare_golden(
         GOLDEN / "projects" / f"{directory.name}.{'unsafe-fixed' if unsafe else 'fixed'}", changed
     )
     assert not [d for d in report.diagnostics if d.fix and d.fix.applies(unsafe)]

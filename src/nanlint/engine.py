@@ -14,6 +14,7 @@ import libcst as cst
 from nanlint.analysis.project import Project
 from nanlint.diagnostics import Diagnostic, Related
 from nanlint.fixes import Fix, apply_edits, select_compatible
+from nanlint.noqa import apply_suppressions
 from nanlint.rules.base import Finding, Rule
 from nanlint.source import Position, SourceFile, Span
 
@@ -57,6 +58,23 @@ class Report:
 ProjectFactory = Callable[[dict], Project]
 
 
+@dataclass(frozen=True)
+class Selection:
+    """The rules that run on one file, and whether its unused `# noqa` codes are reported."""
+
+    rules: tuple[Rule, ...]
+    unused_noqa: bool = False
+
+
+Selector = Callable[[SourceFile], Selection]
+
+
+def everywhere(rules: Sequence[Rule], unused_noqa: bool = False) -> Selector:
+    """The same selection for every file."""
+    selection = Selection(tuple(rules), unused_noqa)
+    return lambda source: selection
+
+
 def single_file_project(sources: dict[Path, SourceFile]) -> Project:
     """A project that sees only the given files (their imports stay unknown)."""
     return Project(sources={_key(path): source for path, source in sources.items()})
@@ -68,27 +86,31 @@ def project_for(sources: dict[Path, SourceFile]) -> Project:
 
 
 def lint_files(
-    sources: Sequence[SourceFile], rules: Sequence[Rule], project: Project
+    sources: Sequence[SourceFile], select: Selector, project: Project
 ) -> tuple[list[Diagnostic], list[InternalError]]:
-    """The diagnostics of some files, analysed together as one project."""
-    diagnostics: list[Diagnostic] = []
+    """The diagnostics of some files, analysed together as one project, that no `# noqa`
+    suppresses (plus NAN001 for unused NAN codes where the selection asks for it)."""
+    found: dict[Path, list[Diagnostic]] = {source.path: [] for source in sources}
     errors: list[InternalError] = []
     active: dict[Path, list[Rule]] = {}
     analysed: list[SourceFile] = []
     for source in sources:
+        rules = select(source).rules
         chosen = [rule for rule in rules if any(token in source.text for token in rule.triggers)]
         if not chosen:
             continue
         problem = parse_problem(source)
         if problem is not None:
-            diagnostics.append(problem)
+            found[source.path].append(problem)
             continue
         active[source.path] = chosen
         analysed.append(source)
     analyses, failures = project.analyze(analysed)
+    failed = set()
     for source, error in failures:
+        failed.add(source.path)
         if isinstance(error, RecursionError):
-            diagnostics.append(_unparsable(source, "the file nests too deeply to analyse"))
+            found[source.path].append(_unparsable(source, "the file nests too deeply to analyse"))
         else:
             errors.append(InternalError(str(source.path), None, f"{type(error).__name__}: {error}"))
     for source in analysed:
@@ -97,20 +119,28 @@ def lint_files(
             continue
         for rule in active[source.path]:
             try:
-                diagnostics.extend(
+                found[source.path].extend(
                     to_diagnostic(rule, finding, source) for finding in rule.check(analysis)
                 )
             except Exception as error:
+                failed.add(source.path)
                 errors.append(
                     InternalError(str(source.path), rule.code, f"{type(error).__name__}: {error}")
                 )
+    diagnostics: list[Diagnostic] = []
+    for source in sources:
+        selection = select(source)
+        own = found[source.path]
+        complete = source.path not in failed and all(d.code is not None for d in own)
+        enabled = {rule.code for rule in selection.rules}
+        diagnostics += apply_suppressions(source, own, enabled, selection.unused_noqa and complete)
     diagnostics.sort(key=Diagnostic.sort_key)
     return diagnostics, errors
 
 
 def fix_files(
     sources: Sequence[SourceFile],
-    rules: Sequence[Rule],
+    select: Selector,
     unsafe: bool,
     make_project: ProjectFactory = project_for,
 ) -> Report:
@@ -123,7 +153,7 @@ def fix_files(
     fixed = 0
     withheld: list[str] = []
     for _ in range(MAX_FIX_ROUNDS):
-        diagnostics, errors = lint_files(list(current.values()), rules, make_project(current))
+        diagnostics, errors = lint_files(list(current.values()), select, make_project(current))
         if errors:
             break
         fixes = [d.fix for d in diagnostics if d.fix is not None and d.fix.applies(unsafe)]
@@ -138,7 +168,7 @@ def fix_files(
             old = current[path]
             current[path] = SourceFile(old.path, text, old.encoding, old.bom)
         fixed += len(chosen)
-    diagnostics, errors = lint_files(list(current.values()), rules, make_project(current))
+    diagnostics, errors = lint_files(list(current.values()), select, make_project(current))
     changed = {
         source.path: current[source.path].text
         for source in sources
@@ -176,14 +206,20 @@ def _withhold(withheld: list[str], fix: Fix, reason: str) -> None:
         withheld.append(message)
 
 
-def lint(source: SourceFile, rules: Sequence[Rule]) -> tuple[list[Diagnostic], list[InternalError]]:
+def lint(
+    source: SourceFile, rules: Sequence[Rule], unused_noqa: bool = False
+) -> tuple[list[Diagnostic], list[InternalError]]:
     """The diagnostics of one file on its own."""
-    return lint_files([source], rules, single_file_project({source.path: source}))
+    return lint_files(
+        [source], everywhere(rules, unused_noqa), single_file_project({source.path: source})
+    )
 
 
-def lint_and_fix(source: SourceFile, rules: Sequence[Rule], unsafe: bool) -> FileReport:
+def lint_and_fix(
+    source: SourceFile, rules: Sequence[Rule], unsafe: bool, unused_noqa: bool = False
+) -> FileReport:
     """Fix one file on its own until no fix is left; report what remains."""
-    report = fix_files([source], rules, unsafe, single_file_project)
+    report = fix_files([source], everywhere(rules, unused_noqa), unsafe, single_file_project)
     final = report.sources[source.path]
     changed = report.changed.get(source.path)
     return FileReport(
@@ -226,7 +262,20 @@ def to_diagnostic(rule: Rule, finding: Finding, source: SourceFile) -> Diagnosti
             fix = finding.fix.to_fix()
         except (LookupError, ValueError):
             fix = None
-    return Diagnostic(rule.code, finding.message, source.path, span, fix, related, span.start.line)
+    noqa_lines: tuple[int, ...] = ()
+    if finding.consumer is not None:
+        consumer = source.node_span(finding.consumer)
+        noqa_lines = (consumer.start.line, consumer.end.line)
+    return Diagnostic(
+        rule.code,
+        finding.message,
+        source.path,
+        span,
+        fix,
+        related,
+        span.start.line,
+        noqa_lines=noqa_lines,
+    )
 
 
 def syntax_error(source: SourceFile, error: cst.ParserSyntaxError) -> Diagnostic:
