@@ -105,7 +105,13 @@ def lint_files(
             continue
         active[source.path] = chosen
         analysed.append(source)
-    analyses, failures = project.analyze(analysed)
+    candidates = [
+        source for source in sources if source.path not in active and not found[source.path]
+    ]
+    tokens = {
+        token for source in sources for rule in select(source).rules for token in rule.triggers
+    }
+    analyses, failures = project.analyze(analysed, candidates, sorted(tokens))
     failed = set()
     for source, error in failures:
         failed.add(source.path)
@@ -113,11 +119,11 @@ def lint_files(
             found[source.path].append(_unparsable(source, "the file nests too deeply to analyse"))
         else:
             errors.append(InternalError(str(source.path), None, f"{type(error).__name__}: {error}"))
-    for source in analysed:
+    for source in sources:
         analysis = analyses.get(_key(source.path))
         if analysis is None:
             continue
-        for rule in active[source.path]:
+        for rule in active.get(source.path, select(source).rules):
             try:
                 found[source.path].extend(
                     to_diagnostic(rule, finding, source) for finding in rule.check(analysis)
@@ -130,7 +136,7 @@ def lint_files(
     diagnostics: list[Diagnostic] = []
     for source in sources:
         selection = select(source)
-        own = found[source.path]
+        own = _distinct(found[source.path])
         complete = source.path not in failed and all(d.code is not None for d in own)
         enabled = {rule.code for rule in selection.rules}
         diagnostics += apply_suppressions(source, own, enabled, selection.unused_noqa and complete)
@@ -236,6 +242,18 @@ def parse_problem(source: SourceFile) -> Diagnostic | None:
     except RecursionError:
         return _unparsable(source, "the file nests too deeply to parse")
     return None
+
+
+def _distinct(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """One diagnostic per code and range (a call seen for several receivers reports once)."""
+    seen: set[tuple] = set()
+    kept = []
+    for diagnostic in diagnostics:
+        key = (diagnostic.code, diagnostic.span)
+        if key not in seen:
+            seen.add(key)
+            kept.append(diagnostic)
+    return kept
 
 
 def _key(path: Path) -> Path:

@@ -84,6 +84,9 @@ class FileAnalysis:
     imports: ImportTable
     scopes: FileScopes
     calls: dict[cst.Call, CallFact] = field(default_factory=dict)
+    # the same calls evaluated for an exact receiver (`Trainer(...)` built somewhere): what
+    # they see can differ (the constructor's arguments), and each is a real scenario
+    context_calls: dict[tuple, CallFact] = field(default_factory=dict)
     operations: dict[cst.BinaryOperation, OpFact] = field(default_factory=dict)
     uses: dict[Origin, list[Use]] = field(default_factory=dict)
     reads: dict[cst.Name, frozenset[cst.CSTNode]] = field(default_factory=dict)
@@ -111,7 +114,9 @@ class FileAnalysis:
         return self.values.get(node)
 
     def call_facts(self) -> Iterator[CallFact]:
-        return iter(self.calls.values())
+        """Every evaluated call: first as run for any receiver, then for exact receivers."""
+        yield from self.calls.values()
+        yield from self.context_calls.values()
 
     def uses_of(self, origin: Origin) -> list[Use]:
         return self.uses.get(origin, [])

@@ -20,7 +20,7 @@ from nanlint.analysis import torch_api as api
 from nanlint.analysis.facts import ArgFact, Binding, CallFact, Env, FileAnalysis, OpFact, Use
 from nanlint.analysis.imports import ImportTable, import_bindings
 from nanlint.analysis.objects import SELF_RETURNING_METHODS, Context, ObjectModel, context_of
-from nanlint.analysis.scopes import FunctionInfo, assigned_names, target_keys
+from nanlint.analysis.scopes import FunctionInfo, target_keys
 from nanlint.analysis.signatures import bind
 from nanlint.analysis.values import (
     ABSENT,
@@ -110,8 +110,12 @@ class Interpreter:
     def run(self) -> FileAnalysis:
         """Evaluate the module, then every function not yet evaluated (in source order)."""
         self.evaluate_module()
-        for info in list(self.scopes.functions.values()):
-            self.summary(info, primary_context(info))
+        done: set[FunctionInfo] = set()
+        while len(done) < len(self.scopes.functions):  # lambdas appear as they are met
+            for info in list(self.scopes.functions.values()):
+                if info not in done:
+                    done.add(info)
+                    self.summary(info, primary_context(info))
         return self.analysis
 
     def evaluate_module(self) -> None:
@@ -321,7 +325,7 @@ class Interpreter:
         self, node: cst.For | cst.While, frame: Frame, target=None, test=None, item: Value = UNKNOWN
     ) -> None:
         before = frame.env
-        assigned = set(assigned_names(_body(node)))
+        assigned = set(self.scopes.assigned_in(node, _body(node)))
         if target is not None:
             assigned.update(target_keys(target))
         frame.env = forget(before, assigned, node)
@@ -346,7 +350,7 @@ class Interpreter:
         if node.orelse is not None and frame.env is not None:
             self.exec_statement(node.orelse, frame)
         ends = [frame.env]
-        entry = forget(before, set(assigned_names(_body(node))), node)
+        entry = forget(before, set(self.scopes.assigned_in(node, _body(node))), node)
         for handler in node.handlers:
             frame.env = entry
             if handler.type is not None:
@@ -387,7 +391,7 @@ class Interpreter:
         before = frame.env
         ends = [before]
         for case in node.cases:
-            frame.env = forget(before, set(assigned_names([case])), case)
+            frame.env = forget(before, set(self.scopes.assigned_in(case, [case])), case)
             if case.guard is not None:
                 self.eval(case.guard, frame)
             self.exec_statement(case.body, frame)
@@ -516,7 +520,7 @@ class Interpreter:
     def _eval_Name(self, node: cst.Name, frame: Frame) -> Value:
         if node.value in ("True", "False", "None"):
             return Constant({"True": True, "False": False, "None": None}[node.value])
-        return self.lookup(node, frame)
+        return self.resolved(self.lookup(node, frame))
 
     def _eval_Integer(self, node: cst.Integer, frame: Frame) -> Value:
         return Constant(node.evaluated_value)
@@ -617,7 +621,7 @@ class Interpreter:
         return UNKNOWN
 
     def _eval_Lambda(self, node: cst.Lambda, frame: Frame) -> Value:
-        info = self.scopes.functions[node]
+        info = self.scopes.lambda_info(node, frame.info)
         self._record_defaults(info, node.params, frame)
         return FunctionRef(info)
 
@@ -733,10 +737,11 @@ class Interpreter:
         )
         call = torch_calls.Call(node, args, self.source, frame.info, self._callee_text(node.func))
         result = self.call(callee, call, frame)
+        fact = CallFact(node, callee, args, result, frame.env or {}, frame.info, frame.contexts)
         if frame.record:
-            self.analysis.calls[node] = CallFact(
-                node, callee, args, result, frame.env or {}, frame.info, frame.contexts
-            )
+            self.analysis.calls[node] = fact
+        elif frame.context is not None and frame.context[1]:
+            self.analysis.context_calls[(node, frame.context)] = fact
         carried = set(result.origins) if isinstance(result, Tensor) else set()
         consumed = list(args)
         if isinstance(callee, BoundMethod):

@@ -66,6 +66,9 @@ class ObjectModel:
         self.attribute_writes: dict[tuple, list[Value]] = {}
         self._attribute_cache: dict[tuple, Value] = {}
         self._attribute_in_progress: set[tuple] = set()
+        self._mro: dict[ClassInfo, tuple[list[ClassInfo], bool]] = {}
+        self._subclasses: dict[ClassInfo, list[ClassInfo]] = {}
+        self._index_size = -1
 
     # -- classes --------------------------------------------------------------------------
 
@@ -74,6 +77,7 @@ class ObjectModel:
     ) -> None:
         self.bases[info] = bases
         self.class_values[info] = body_values
+        self.interpreter.project.class_count += 1
 
     def _model_of(self, info: ClassInfo) -> ObjectModel:
         return self.interpreter.owner(info).objects
@@ -87,6 +91,12 @@ class ObjectModel:
 
     def mro(self, info: ClassInfo) -> tuple[list[ClassInfo], bool]:
         """The project's classes in `info`'s resolution order, and whether a base is unknown."""
+        cached = self._mro.get(info)
+        if cached is None:
+            cached = self._mro[info] = self._linearise(info)
+        return cached
+
+    def _linearise(self, info: ClassInfo) -> tuple[list[ClassInfo], bool]:
         order: list[ClassInfo] = []
         unknown = False
         pending = [info]
@@ -103,13 +113,16 @@ class ObjectModel:
         return order, unknown
 
     def subclasses(self, info: ClassInfo) -> list[ClassInfo]:
-        """Subclasses defined in the files analysed so far."""
-        found = []
-        for interpreter in self.interpreter.project.interpreters():
-            for other in interpreter.objects.bases:
-                if other is not info and info in self.mro(other)[0]:
-                    found.append(other)
-        return found
+        """Subclasses defined in the files analysed so far (indexed once per new class)."""
+        project = self.interpreter.project
+        if self._index_size != project.class_count:
+            self._index_size = project.class_count
+            self._subclasses = {}
+            for interpreter in project.interpreters():
+                for other in interpreter.objects.bases:
+                    for ancestor in self.mro(other)[0][1:]:
+                        self._subclasses.setdefault(ancestor, []).append(other)
+        return self._subclasses.get(info, [])
 
     # -- attributes of instances --------------------------------------------------------
 

@@ -14,13 +14,31 @@ whose reference escapes (passed as a value) keeps unknown parameters.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nanlint.analysis.facts import FileAnalysis
-from nanlint.analysis.scopes import FileScopes, FunctionInfo
-from nanlint.analysis.values import ABSENT, UNKNOWN, ModuleRef, ProjectName, Value, join
+from nanlint.analysis.scopes import FileScopes, FunctionInfo, defined_names
+from nanlint.analysis.torch_api import LOSSES
+from nanlint.analysis.values import (
+    ABSENT,
+    UNKNOWN,
+    ClassRef,
+    Collection,
+    Constant,
+    FunctionRef,
+    Instance,
+    Mapping,
+    ModuleRef,
+    ProjectName,
+    Sequence,
+    Tensor,
+    TorchModule,
+    Value,
+    join,
+)
 from nanlint.source import DecodeError, SourceFile
 
 # Directories never searched for project modules.
@@ -40,7 +58,7 @@ _NOT_PROJECT = frozenset(
     )
 )
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
-MAX_ROUNDS = 4
+MAX_ROUNDS = 6
 
 
 @dataclass
@@ -67,6 +85,7 @@ class Project:
         self.escaped: set[int] = set()  # ids of function and class nodes referenced as values
         self.analyses: dict[Path, FileAnalysis] = {}
         self._running: set[tuple] = set()
+        self._start_round()
 
     @classmethod
     def for_paths(
@@ -140,6 +159,14 @@ class Project:
             ):
                 if candidate.is_file() and not _NOT_PROJECT.intersection(candidate.parts):
                     return candidate
+        for root in self.roots:  # a namespace package: a directory of modules, no __init__.py
+            directory = root / relative
+            if (
+                directory.is_dir()
+                and not _NOT_PROJECT.intersection(directory.parts)
+                and any(directory.glob("*.py"))
+            ):
+                return directory
         return None
 
     # -- interpreters --------------------------------------------------------------------
@@ -148,11 +175,11 @@ class Project:
         """The current round's interpreter of a file (created on first use)."""
         from nanlint.analysis.interpreter import Interpreter
 
-        path = _absolute(Path(source.path))
-        interpreter = self._interpreters.get(path)
+        interpreter = self._by_source.get(source)
         if interpreter is None:
             interpreter = Interpreter(source, self)
-            self._interpreters[path] = interpreter
+            self._by_source[source] = interpreter
+            self._interpreters[_absolute(Path(source.path))] = interpreter
         return interpreter
 
     def interpreter_at(self, path: Path):
@@ -195,30 +222,123 @@ class Project:
 
     # -- rounds ----------------------------------------------------------------------------
 
-    def analyze(self, sources: Iterable[SourceFile]) -> tuple[dict[Path, FileAnalysis], list]:
+    def analyze(
+        self,
+        sources: Iterable[SourceFile],
+        candidates: Iterable[SourceFile] = (),
+        tokens: Iterable[str] = (),
+    ) -> tuple[dict[Path, FileAnalysis], list]:
         """Analyse `sources` (and what they use) until parameter bindings are stable.
 
-        Returns the analyses by absolute path, and the (source, exception) of any file whose
-        analysis failed (the others are still analysed).
+        A candidate (a linted file the token prefilter skipped) joins the analysis when it
+        turns out to matter: it defines a function whose parameters its call sites bind, or
+        it mentions a name whose definition mentions one of `tokens` (what the rules look
+        for). Returns the analyses by absolute path, and the (source, exception) of any file
+        whose analysis failed (the others are still analysed).
         """
-        sources = list(sources)
+        analysed = {_absolute(Path(s.path)): s for s in sources}
+        pending = {_absolute(Path(s.path)): s for s in candidates}
+        for path in analysed:
+            pending.pop(path, None)
+        tokens = tuple(tokens)
         failures: list = []
         for _ in range(MAX_ROUNDS):
             self._start_round()
             self.analyses, failures = {}, []
-            for source in sources:
+            for path, source in list(analysed.items()):
                 try:
-                    self.analyses[_absolute(Path(source.path))] = self.interpreter(source).run()
+                    self.analyses[path] = self.interpreter(source).run()
                 except Exception as error:  # one file's failure must not stop the others
                     failures.append((source, error))
             bindings = self._bindings()
-            if bindings == self.bindings:
+            joined = self._joining(analysed, pending, bindings, tokens)
+            for path in joined:
+                analysed[path] = pending.pop(path)
+            if not joined and bindings == self.bindings:
                 break
             self.bindings = bindings
         return self.analyses, failures
 
+    def _joining(self, analysed: dict, pending: dict, bindings: dict, tokens: tuple) -> list[Path]:
+        """The candidates that matter now (see analyze)."""
+        joined = {
+            _absolute(Path(info.source.path))
+            for (info, _), values in bindings.items()
+            if any(self._relevant(value) for value in values.values())
+        } & pending.keys()
+        names = set()
+        for source in analysed.values():
+            names |= relevant_names(source, tokens)
+        sunk = self._sunk_origins()
+        if sunk:
+            for interpreter in self.interpreters():
+                names |= self._producing_names(interpreter, sunk)
+        if names:
+            pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\b")
+            joined |= {path for path, source in pending.items() if pattern.search(source.text)}
+        return [path for path in sorted(joined) if _parses(pending[path])]
+
+    def _sunk_origins(self) -> set:
+        """Origins whose values reached a loss or a logarithm this round."""
+        from nanlint.analysis.operations import match
+        from nanlint.analysis.sinks import sink_call
+
+        sunk = set()
+        for interpreter in self.interpreters():
+            for fact in interpreter.analysis.call_facts():
+                operation = match(fact.callee, fact.args)
+                if sink_call(fact, LOSSES) is None and (
+                    operation is None or operation.name not in ("log", "log1p")
+                ):
+                    continue
+                for arg in fact.args:
+                    if isinstance(arg.value, Tensor):
+                        sunk.update(arg.value.origins)
+        return sunk
+
+    def _relevant(self, value: Value) -> bool:
+        """A parameter value worth analysing the function's file for: one with a kind."""
+        if isinstance(value, (Tensor, TorchModule)):
+            return True
+        if isinstance(value, (Sequence, Collection, Mapping)):
+            return bindable(value) and not isinstance(value, Constant)
+        return False
+
+    def _producing_names(self, interpreter, sunk: set) -> set[str]:
+        """Top-level names of a file whose value carries one of the `sunk` origins: a class
+        whose forward returns it, a function returning it, a module-level tensor (so the
+        files that use them, for predictions or call sites, get analysed too)."""
+        names = set()
+        for name, values in interpreter.histories.get(None, {}).items():
+            if any(sunk.intersection(self._origins(interpreter, value)) for value in values):
+                names.add(name)
+        return names
+
+    def _origins(self, interpreter, value: Value) -> tuple:
+        if isinstance(value, Tensor):
+            return value.origins
+        if isinstance(value, (ClassRef, Instance)):
+            method = value.info.methods.get("forward") or value.info.methods.get("__call__")
+            if method is None:
+                return ()
+            owner = self._by_source.get(method.source)
+            summaries = [
+                owner.summaries.get((method, (value.info, exact))) if owner else None
+                for exact in (False, True)
+            ]
+            return tuple(
+                o for summary in summaries if isinstance(summary, Tensor) for o in summary.origins
+            )
+        if isinstance(value, FunctionRef) and value.info.cls is None:
+            owner = self._by_source.get(value.info.source)
+            result = owner.summaries.get((value.info, None)) if owner else None
+            return result.origins if isinstance(result, Tensor) else ()
+        return ()
+
     def _start_round(self) -> None:
         self._interpreters = {}
+        self._by_source: dict[SourceFile, object] = {}
+        self.class_count = 0  # classes defined this round (the subclass index follows it)
         self._running = set()
         self.call_sites = {}
         self.escaped = set()
@@ -250,7 +370,7 @@ class Project:
                     joined = join(
                         joined, passed.get(name, self.defaults.get((info, name), UNKNOWN))
                     )
-                if joined is not ABSENT and joined is not UNKNOWN:
+                if joined is not ABSENT and bindable(joined):
                     values[name] = joined
             if values:
                 bindings[key] = values
@@ -286,6 +406,40 @@ class Project:
         if context is ...:
             return any(key[0] is info for key in self._running)
         return (info, context) in self._running
+
+
+def bindable(value: Value) -> bool:
+    """Whether a parameter value is worth another round: it can change a kind, a loss or a
+    branch (numbers cannot, and binding them would only cost rounds)."""
+    if isinstance(value, Constant):
+        return value.value is None or isinstance(value.value, (bool, str))
+    if isinstance(value, Collection):
+        return bindable(value.item)
+    if isinstance(value, Sequence):
+        return any(bindable(item) for item in value.items)
+    if isinstance(value, Mapping):
+        return any(bindable(item) for _, item in value.items)
+    return value is not UNKNOWN
+
+
+def relevant_names(source: SourceFile, tokens: tuple[str, ...]) -> set[str]:
+    """Names a file defines at top level whose definition mentions one of `tokens`."""
+    names: set[str] = set()
+    if not tokens or not any(token in source.text for token in tokens):
+        return names
+    for statement in source.module.body:
+        text = source.module.code_for_node(statement)
+        if any(token in text for token in tokens):
+            names |= defined_names(statement)
+    return names
+
+
+def _parses(source: SourceFile) -> bool:
+    try:
+        source.module  # noqa: B018 - parse
+    except Exception:
+        return False
+    return True
 
 
 def _escaped_class(project: Project, info: FunctionInfo) -> bool:

@@ -12,11 +12,11 @@ from typing import ClassVar
 
 import libcst as cst
 
-from nanlint.analysis.facts import FileAnalysis
+from nanlint.analysis.facts import CallFact, FileAnalysis
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.producers import ProducerRewrite, Remove
 from nanlint.analysis.rewrite import EditPlan
-from nanlint.analysis.sinks import SinkCall, sink_call, sink_calls
+from nanlint.analysis.sinks import SinkCall, sink_call
 from nanlint.analysis.torch_api import Loss
 from nanlint.analysis.unwrap import plan_component
 from nanlint.analysis.values import Tensor
@@ -48,8 +48,10 @@ class KindIntoLossRule(Rule):
     def sink_of(self, analysis: FileAnalysis, node: cst.CSTNode) -> SinkCall | None:
         """`node` as a loss call this rule flags, else None."""
         fact = analysis.calls.get(node)  # type: ignore[arg-type]
-        if fact is None:
-            return None
+        return None if fact is None else self.flagged(analysis, fact)
+
+    def flagged(self, analysis: FileAnalysis, fact: CallFact) -> SinkCall | None:
+        """The loss call `fact` is, when this rule flags it."""
         sink = sink_call(fact, self.losses)
         if sink is None or sink.input_kind() not in self.kinds:
             return None
@@ -58,8 +60,9 @@ class KindIntoLossRule(Rule):
         return sink
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
-        for sink in sink_calls(analysis, self.losses):
-            if self.sink_of(analysis, sink.fact.node) is None:
+        for fact in analysis.call_facts():
+            sink = self.flagged(analysis, fact)
+            if sink is None:
                 continue
             arg = sink.input
             assert arg is not None and isinstance(arg.value, Tensor)

@@ -80,8 +80,10 @@ class LogOfRule(Rule):
     def log_call(self, analysis: FileAnalysis, node: cst.CSTNode) -> LogCall | None:
         """`node` as a log call this rule flags, else None."""
         fact = analysis.calls.get(node)  # type: ignore[arg-type]
-        if fact is None:
-            return None
+        return None if fact is None else self.log_call_of(fact)
+
+    def log_call_of(self, fact: CallFact) -> LogCall | None:
+        """The log call `fact` is, when this rule flags it."""
         operation = match(fact.callee, fact.args)
         if operation is None or operation.name not in self.operations:
             return None
@@ -94,7 +96,7 @@ class LogOfRule(Rule):
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
         for fact, _ in operation_calls(analysis, *self.operations):
-            call = self.log_call(analysis, fact.node)
+            call = self.log_call_of(fact)
             if call is None:
                 continue
             name = "log1p" if call.operation.name == "log1p" else "log"
