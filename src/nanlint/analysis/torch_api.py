@@ -15,12 +15,15 @@ from nanlint.analysis.values import StepRole
 
 
 def canonical(qualname: str) -> str:
-    """`torch.nn.modules.loss.BCELoss` -> `torch.nn.BCELoss`; other names unchanged."""
+    """`torch.nn.modules.loss.BCELoss` -> `torch.nn.BCELoss`,
+    `torch.distributions.categorical.Categorical` -> `torch.distributions.Categorical`."""
     parts = qualname.split(".")
     if parts[:3] == ["torch", "nn", "modules"] and len(parts) > 4:
         return "torch.nn." + ".".join(parts[4:])
     if parts[:3] == ["torch", "nn", "parallel"] and len(parts) > 4:
         return "torch.nn.parallel." + ".".join(parts[4:])
+    if parts[:2] == ["torch", "distributions"] and len(parts) == 4:
+        return "torch.distributions." + parts[3]
     return qualname
 
 
@@ -106,6 +109,11 @@ class Operation:
 OPERATIONS: dict[str, Operation] = {
     "sum": Operation(("torch.sum",), ("sum",), ("input", "dim", "keepdim", "dtype")),
     "add": Operation(("torch.add",), ("add", "add_"), ("input", "other", "alpha")),
+    "sub": Operation(
+        ("torch.sub", "torch.subtract"),
+        ("sub", "sub_", "subtract", "subtract_"),
+        ("input", "other", "alpha"),
+    ),
     "pow": Operation(
         ("torch.pow", "torch.float_power"), ("pow", "pow_", "float_power"), ("input", "exponent")
     ),
