@@ -11,6 +11,7 @@ from nanlint.rules.nan201_log_of_softmax import LogOfSoftmax
 from nanlint.rules.nan202_log_of_sigmoid import LogOfSigmoid
 from nanlint.rules.nan301_manual_sigmoid import ManualSigmoid
 from nanlint.rules.nan302_manual_softmax import ManualSoftmax
+from nanlint.rules.nan601_sqrt_of_sum_of_squares import SqrtOfSumOfSquares
 
 ALL_RULES: tuple[Rule, ...] = tuple(
     sorted(
@@ -23,6 +24,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
             LogOfSigmoid(),
             ManualSigmoid(),
             ManualSoftmax(),
+            SqrtOfSumOfSquares(),
         ),
         key=lambda rule: rule.code,
     )
