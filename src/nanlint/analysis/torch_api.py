@@ -283,7 +283,11 @@ TRANSPARENT_DECORATORS = frozenset(
 
 @dataclass(frozen=True)
 class Loss:
-    """A loss function in its functional and module forms."""
+    """A loss function in its functional and module forms.
+
+    A torch.distributions constructor is described the same way: a function whose `probs`
+    argument is the input it consumes (see DISTRIBUTIONS).
+    """
 
     key: str
     label: str  # the module's name, as messages say it: "BCELoss"
@@ -384,6 +388,38 @@ LOSSES: tuple[Loss, ...] = (
 )
 
 LOSS_BY_FUNCTION: dict[str, Loss] = {name: loss for loss in LOSSES for name in loss.functions}
+
+
+def _distribution(name: str, before: tuple[str, ...] = (), after: tuple[str, ...] = ()) -> Loss:
+    """`torch.distributions.<name>(*before, probs, logits, *after, validate_args)`."""
+    params = (*before, "probs", "logits", *after, "validate_args")
+    return Loss(name, name, (f"torch.distributions.{name}",), params, None, (), "probs")
+
+
+# Distributions over classes: `probs` is normalised over the last dimension.
+CATEGORICAL_DISTRIBUTIONS: tuple[Loss, ...] = (
+    _distribution("Categorical"),
+    _distribution("OneHotCategorical"),
+    _distribution("OneHotCategoricalStraightThrough"),
+    _distribution("Multinomial", ("total_count",)),
+    _distribution("RelaxedOneHotCategorical", ("temperature",)),
+    _distribution("ExpRelaxedCategorical", ("temperature",)),
+)
+# Distributions of one probability per element: `probs` is sigmoid(logits).
+BINARY_DISTRIBUTIONS: tuple[Loss, ...] = (
+    _distribution("Bernoulli"),
+    _distribution("Binomial", ("total_count",)),
+    _distribution("Geometric"),
+    _distribution("ContinuousBernoulli", after=("lims",)),
+    _distribution("RelaxedBernoulli", ("temperature",)),
+    _distribution("LogitRelaxedBernoulli", ("temperature",)),
+    _distribution("NegativeBinomial", ("total_count",)),
+)
+DISTRIBUTION_BY_FUNCTION: dict[str, Loss] = {
+    name: distribution
+    for distribution in (*CATEGORICAL_DISTRIBUTIONS, *BINARY_DISTRIBUTIONS)
+    for name in distribution.functions
+}
 LOSS_BY_MODULE: dict[str, Loss] = {loss.module: loss for loss in LOSSES if loss.module}
 
 

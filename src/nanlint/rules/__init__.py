@@ -11,6 +11,8 @@ from nanlint.rules.nan201_log_of_softmax import LogOfSoftmax
 from nanlint.rules.nan202_log_of_sigmoid import LogOfSigmoid
 from nanlint.rules.nan301_manual_sigmoid import ManualSigmoid
 from nanlint.rules.nan302_manual_softmax import ManualSoftmax
+from nanlint.rules.nan401_probs_from_softmax import ProbsFromSoftmax
+from nanlint.rules.nan402_probs_from_sigmoid import ProbsFromSigmoid
 from nanlint.rules.nan601_sqrt_of_sum_of_squares import SqrtOfSumOfSquares
 
 ALL_RULES: tuple[Rule, ...] = tuple(
@@ -24,6 +26,8 @@ ALL_RULES: tuple[Rule, ...] = tuple(
             LogOfSigmoid(),
             ManualSigmoid(),
             ManualSoftmax(),
+            ProbsFromSoftmax(),
+            ProbsFromSigmoid(),
             SqrtOfSumOfSquares(),
         ),
         key=lambda rule: rule.code,
