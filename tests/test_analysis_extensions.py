@@ -157,3 +157,86 @@ def test_distribution_names_are_canonical():
         "torch.distributions.Categorical"
     )
     assert api.canonical("torch.distributions.Bernoulli") == "torch.distributions.Bernoulli"
+
+
+def _regions(body: str) -> dict[int, str | None]:
+    """Line of every BCE call -> the text of the autocast opener it runs under (None: none)."""
+    from nanlint.analysis.regions import autocast_region
+
+    analysis = _analysis(body)
+    found = {}
+    for fact in analysis.calls.values():
+        if analysis.source.node_text(fact.node.func) != "F.binary_cross_entropy":
+            continue
+        line = analysis.source.node_span(fact.node).start.line
+        region = autocast_region(analysis, fact)
+        found[line] = None if region is None else analysis.source.node_text(region.opener)
+    return found
+
+
+def test_autocast_regions_by_with_decorator_and_callers():
+    body = """\
+    from torch.cuda.amp import autocast as cuda_autocast
+
+
+    def loss(p, y):
+        return F.binary_cross_entropy(p, y)
+
+
+    def helper(p, y):
+        return loss(p, y)
+
+
+    def step(p, y):
+        with torch.amp.autocast("cuda"):
+            a = helper(p, y)
+        with torch.autocast("cuda"), torch.autocast("cuda", None, False):
+            b = F.binary_cross_entropy(p, y)
+        with cuda_autocast(False):
+            c = F.binary_cross_entropy(p, y)
+        with torch.cpu.amp.autocast():
+            d = F.binary_cross_entropy(p, y)
+        return a, b, c, d
+
+
+    @torch.autocast("cpu", dtype=torch.bfloat16)
+    def decorated(p, y):
+        return F.binary_cross_entropy(p, y)
+
+
+    @torch.autocast("cpu", enabled=False)
+    def disabled(p, y):
+        with torch.no_grad():
+            return F.binary_cross_entropy(p, y)
+    """
+    assert _regions(body) == {
+        7: 'torch.amp.autocast("cuda")',
+        18: None,
+        20: None,
+        22: "torch.cpu.amp.autocast()",
+        28: 'torch.autocast("cpu", dtype=torch.bfloat16)',
+        34: None,
+    }
+
+
+def test_autocast_region_records_the_calls_into_it():
+    from nanlint.analysis.regions import autocast_region
+
+    analysis = _analysis(
+        """\
+        def inner(p, y):
+            return F.binary_cross_entropy(p, y)
+
+        def outer(p, y):
+            return inner(p, y)
+
+        with torch.autocast("cuda"):
+            outer(p, y)
+        """
+    )
+    (fact,) = [f for f in analysis.calls.values() if "binary" in analysis.source.node_text(f.node)]
+    region = autocast_region(analysis, fact)
+    assert [analysis.source.node_text(call) for call in region.calls] == [
+        "outer(p, y)",
+        "inner(p, y)",
+    ]

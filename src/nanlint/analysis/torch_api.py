@@ -256,6 +256,19 @@ MODEL_WRAPPERS = frozenset(
 # Methods that change what a container module holds.
 MUTATING_METHODS = frozenset(("append", "extend", "insert", "add_module", "register_module", "pop"))
 
+# Autocast context managers (and decorators), with their constructor's parameters.
+_AUTOCAST_PARAMS = ("device_type", "dtype", "enabled", "cache_enabled")
+_DEVICE_AUTOCAST_PARAMS = ("enabled", "dtype", "cache_enabled")
+AUTOCAST: dict[str, tuple[str, ...]] = {
+    "torch.autocast": _AUTOCAST_PARAMS,
+    "torch.amp.autocast": _AUTOCAST_PARAMS,
+    "torch.amp.autocast_mode.autocast": _AUTOCAST_PARAMS,
+    "torch.cuda.amp.autocast": _DEVICE_AUTOCAST_PARAMS,
+    "torch.cuda.amp.autocast_mode.autocast": _DEVICE_AUTOCAST_PARAMS,
+    "torch.cpu.amp.autocast": _DEVICE_AUTOCAST_PARAMS,
+    "torch.cpu.amp.autocast_mode.autocast": _DEVICE_AUTOCAST_PARAMS,
+}
+
 # Decorators that keep what a function returns.
 TRANSPARENT_DECORATORS = frozenset(
     (

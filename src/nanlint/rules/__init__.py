@@ -13,6 +13,7 @@ from nanlint.rules.nan301_manual_sigmoid import ManualSigmoid
 from nanlint.rules.nan302_manual_softmax import ManualSoftmax
 from nanlint.rules.nan401_probs_from_softmax import ProbsFromSoftmax
 from nanlint.rules.nan402_probs_from_sigmoid import ProbsFromSigmoid
+from nanlint.rules.nan501_bce_under_autocast import BceUnderAutocast
 from nanlint.rules.nan601_sqrt_of_sum_of_squares import SqrtOfSumOfSquares
 
 ALL_RULES: tuple[Rule, ...] = tuple(
@@ -28,6 +29,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
             ManualSoftmax(),
             ProbsFromSoftmax(),
             ProbsFromSigmoid(),
+            BceUnderAutocast(),
             SqrtOfSumOfSquares(),
         ),
         key=lambda rule: rule.code,
