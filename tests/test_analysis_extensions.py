@@ -240,3 +240,32 @@ def test_autocast_region_records_the_calls_into_it():
         "outer(p, y)",
         "inner(p, y)",
     ]
+
+
+def test_without_grad_by_with_or_decorator_only():
+    from nanlint.analysis.regions import without_grad
+
+    analysis = _analysis(
+        """\
+        def helper(x):
+            return torch.log(x)
+
+        @torch.no_grad()
+        def evaluate(x):
+            return helper(x), torch.log(x)
+
+        def train(x):
+            with torch.inference_mode():
+                a = torch.log(x)
+            return a, torch.log(x)
+        """
+    )
+    logs = sorted(
+        (
+            f
+            for f in analysis.calls.values()
+            if analysis.source.node_text(f.node.func) == "torch.log"
+        ),
+        key=lambda f: analysis.source.node_offsets(f.node),
+    )
+    assert [without_grad(analysis, f) for f in logs] == [False, True, True, False]

@@ -269,6 +269,9 @@ AUTOCAST: dict[str, tuple[str, ...]] = {
     "torch.cpu.amp.autocast_mode.autocast": _DEVICE_AUTOCAST_PARAMS,
 }
 
+# Context managers (and decorators) under which nothing is differentiated.
+NO_GRAD = frozenset(("torch.no_grad", "torch.inference_mode"))
+
 # Decorators that keep what a function returns.
 TRANSPARENT_DECORATORS = frozenset(
     (

@@ -15,6 +15,7 @@ from nanlint.rules.nan401_probs_from_softmax import ProbsFromSoftmax
 from nanlint.rules.nan402_probs_from_sigmoid import ProbsFromSigmoid
 from nanlint.rules.nan501_bce_under_autocast import BceUnderAutocast
 from nanlint.rules.nan601_sqrt_of_sum_of_squares import SqrtOfSumOfSquares
+from nanlint.rules.nan602_where_unsafe_branch import WhereUnsafeBranch
 
 ALL_RULES: tuple[Rule, ...] = tuple(
     sorted(
@@ -31,6 +32,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
             ProbsFromSigmoid(),
             BceUnderAutocast(),
             SqrtOfSumOfSquares(),
+            WhereUnsafeBranch(),
         ),
         key=lambda rule: rule.code,
     )
