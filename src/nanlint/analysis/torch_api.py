@@ -144,6 +144,23 @@ ACTIVATION_MODULES: dict[str, Producer] = {
     "torch.nn.Softplus": Producer(Kind.NONNEG, "softplus", ("beta", "threshold")),
 }
 
+# Methods that change only dtype, device or storage: every dimension stays where it was.
+SAME_LAYOUT_METHODS = (
+    "contiguous",
+    "float",
+    "double",
+    "half",
+    "bfloat16",
+    "to",
+    "type",
+    "type_as",
+    "cpu",
+    "cuda",
+    "detach",
+    "detach_",
+    "clone",
+)
+
 # Operations that keep the kind of their first tensor, by tensor-method name.
 PRESERVING_METHODS: dict[str, StepRole] = {
     **dict.fromkeys(
@@ -163,19 +180,7 @@ PRESERVING_METHODS: dict[str, StepRole] = {
             "transpose_",
             "t",
             "t_",
-            "contiguous",
-            "float",
-            "double",
-            "half",
-            "bfloat16",
-            "to",
-            "type",
-            "type_as",
-            "cpu",
-            "cuda",
-            "detach",
-            "detach_",
-            "clone",
+            *SAME_LAYOUT_METHODS,
             "expand",
             "expand_as",
             "narrow",

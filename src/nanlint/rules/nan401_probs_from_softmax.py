@@ -13,26 +13,6 @@ from nanlint.repro.harness import FirstBreak, FixCheck, Measured, Reproduction, 
 from nanlint.rules.base import Invalid, RuleDoc, Valid
 from nanlint.rules.probs_into_distribution import ProbsIntoDistributionRule
 
-# Steps after the softmax that keep its last dimension the class dimension.
-_KEEP_LAST_DIM = frozenset(
-    [
-        "float",
-        "double",
-        "half",
-        "bfloat16",
-        "to",
-        "type",
-        "type_as",
-        "cpu",
-        "cuda",
-        "detach",
-        "detach_",
-        "contiguous",
-        "clone",
-        "data",
-    ]
-)
-
 
 def _rows(t, m):
     """Logits [m, 0]; the action taken is the unlikely second one."""
@@ -243,5 +223,5 @@ def _over_last_dim(analysis: FileAnalysis, source: Source) -> bool:
     return (
         dim is not None
         and analysis.source.node_text(dim) == "-1"
-        and all(step.op in _KEEP_LAST_DIM for step in source.steps)
+        and all(step.op in api.SAME_LAYOUT_METHODS for step in source.steps)
     )

@@ -101,25 +101,6 @@ class ProbsFromSigmoid(ProbsIntoDistributionRule):
                     )
             """,
             expect=("14:31", "15:29", "16:49"),
-            fixed="""
-            import torch
-            import torch.nn as nn
-            from torch.distributions import Binomial, Geometric, RelaxedBernoulli
-
-
-            class Head(nn.Module):
-                def __init__(self):
-                    super().__init__()
-                    self.fc = nn.Linear(8, 1)
-
-                def distributions(self, h, n):
-                    p = self.fc(h).sigmoid().squeeze(-1)
-                    return (
-                        Binomial(n, probs=p),
-                        Geometric(probs=p.clamp(1e-6, 1 - 1e-6)),
-                        RelaxedBernoulli(torch.tensor(0.5), p),
-                    )
-            """,
             unsafe_fixed="""
             import torch
             import torch.nn as nn
