@@ -121,6 +121,17 @@ class ProbsFromSigmoid(ProbsIntoDistributionRule):
                     )
             """,
         ),
+        Invalid(
+            """
+            import torch
+            from torch.distributions import Bernoulli
+
+
+            def sample(z):
+                return Bernoulli(torch.sigmoid(z), None, False).sample()  # logits=None given
+            """,
+            expect=("6:22",),
+        ),
     )
 
     valid = (
@@ -133,7 +144,7 @@ class ProbsFromSigmoid(ProbsIntoDistributionRule):
             def dropout_mask(logits, keep):
                 a = Bernoulli(logits=logits)
                 b = Bernoulli(probs=torch.full_like(logits, keep))
-                c = Bernoulli(probs=torch.sigmoid(logits), logits=None)  # invalid: both given
+                c = Bernoulli(probs=torch.sigmoid(logits), logits=logits)  # raises: both given
                 return a, b, c
             """
         ),

@@ -182,9 +182,20 @@ class SqrtOfSumOfSquares(Rule):
             def norm(x):
                 s = (x ** 2).sum(-1)
                 x = x / 2  # x changed: the norm of the old x cannot be written below
-                return s.sqrt_()
+                return s.sqrt()
             """,
             expect=("7:12",),
+        ),
+        Invalid(
+            """
+            import torch
+
+
+            def norm(x):
+                s = (x ** 2).sum(-1)
+                return s.sqrt_()  # in place: s itself changes
+            """,
+            expect=("6:12",),
         ),
     )
 

@@ -13,13 +13,17 @@ import libcst as cst
 from nanlint.analysis.facts import FileAnalysis
 from nanlint.analysis.rewrite import EditPlan
 from nanlint.analysis.sinks import SinkCall
+from nanlint.analysis.values import Constant
 from nanlint.rules.into_loss import KindIntoLossRule
 
 
 class ProbsIntoDistributionRule(KindIntoLossRule):
     def sink_of(self, analysis: FileAnalysis, node: cst.CSTNode) -> SinkCall | None:
         sink = super().sink_of(analysis, node)
-        return None if sink is None or "logits" in sink.bound else sink  # both: it raises
+        logits = sink.bound.get("logits") if sink is not None else None
+        if logits is not None and logits.value != Constant(None):
+            return None  # both probs and logits: the constructor raises
+        return sink
 
     def fix_title(self, sink: SinkCall) -> str:
         return f"Pass the logits: `{sink.loss_label}(logits=...)`"
