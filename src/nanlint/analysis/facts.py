@@ -39,7 +39,7 @@ class ArgFact:
 
 
 @dataclass(frozen=True)
-class Context:
+class WithItem:
     """An enclosing `with` item: what it evaluated to (for a call, the callee) and its node."""
 
     value: Value
@@ -56,7 +56,7 @@ class CallFact:
     result: Value
     env: Env
     scope: FunctionInfo | None  # None at module level
-    contexts: tuple[Context, ...]  # the enclosing `with` statements' items, outermost first
+    contexts: tuple[WithItem, ...]  # the enclosing `with` statements' items, outermost first
 
 
 @dataclass(frozen=True)

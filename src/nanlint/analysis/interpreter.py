@@ -21,11 +21,11 @@ from nanlint.analysis.facts import (
     ArgFact,
     Binding,
     CallFact,
-    Context,
     Env,
     FileAnalysis,
     OpFact,
     Use,
+    WithItem,
 )
 from nanlint.analysis.imports import ImportTable, import_bindings
 from nanlint.analysis.objects import SELF_RETURNING_METHODS, ObjectModel
@@ -73,7 +73,7 @@ class Frame:
     env: Env | None  # None: this point is unreachable
     returns: list[Value] = field(default_factory=list)
     loops: list[_LoopExits] = field(default_factory=list)
-    contexts: tuple[Context, ...] = ()
+    contexts: tuple[WithItem, ...] = ()
     generator: bool = False
     history: dict[str, list[Value]] = field(default_factory=dict)
     outer: Frame | None = None  # set for class bodies: names fall back to the enclosing frame
@@ -314,7 +314,7 @@ class Interpreter:
             value = self.eval(item.item, frame)
             if isinstance(item.item, cst.Call) and item.item in self.analysis.calls:
                 value = self.analysis.calls[item.item].callee
-            contexts.append(Context(value, item.item))
+            contexts.append(WithItem(value, item.item))
             if item.asname is not None:
                 self.bind_target(item.asname.name, UNKNOWN, frame)
         saved = frame.contexts

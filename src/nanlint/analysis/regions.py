@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from nanlint.analysis import torch_api as api
-from nanlint.analysis.facts import CallFact, Context, FileAnalysis
+from nanlint.analysis.facts import CallFact, FileAnalysis, WithItem
 from nanlint.analysis.scopes import FunctionInfo
 from nanlint.analysis.signatures import bind
 from nanlint.analysis.values import Constant, External, Value
@@ -36,7 +36,7 @@ def autocast_region(analysis: FileAnalysis, fact: CallFact) -> Region | None:
 
 def _region(
     analysis: FileAnalysis,
-    contexts: tuple[Context, ...],
+    contexts: tuple[WithItem, ...],
     scope: FunctionInfo | None,
     seen: set[FunctionInfo],
 ) -> Region | None:
