@@ -1,9 +1,9 @@
 """What arithmetic does to kinds: the few forms the rules look for; everything else is unknown.
 
-`1 + exp(x)`, `exp(x).sum(d)`, `1 - sigmoid(z)`, `p + 1e-8` (a guard), `x ** 2` and the
-hand-written sigmoid and softmax (`1 / (1 + exp(-x))`, `exp(x) / exp(x).sum(d, keepdim=True)`)
-each get a kind; the operator forms and the call forms (`e.add(1)`, `torch.pow(x, 2)`) share
-the same transfer functions.
+`1 + exp(x)`, `exp(x).sum(d)`, `1 - sigmoid(z)`, `p + 1e-8` (a guard), `x ** 2`, `x - m` and
+the hand-written sigmoid and softmax (`1 / (1 + exp(-x))`, `exp(x) / exp(x).sum(d, keepdim=True)`)
+each get a kind; the operator forms and the call forms (`e.add(1)`, `torch.pow(x, 2)`,
+`x.sub(m)`) share the same transfer functions.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from nanlint.analysis.signatures import bind
 from nanlint.analysis.torch_api import OPERATIONS
 from nanlint.analysis.values import (
     UNKNOWN,
+    BoundMethod,
     Constant,
     Origin,
     Removal,
@@ -48,7 +49,7 @@ def binary(
     if operator == "+":
         return add(left, right, node, file, scope)
     if operator == "-":
-        return _subtract(left, right, node)
+        return subtract(left, right, node, file, scope)
     if operator == "*":
         return _multiply(left, right, node, file, scope)
     if operator == "**":
@@ -73,12 +74,15 @@ def add(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any)
     return UNKNOWN
 
 
-def _subtract(left: ArgFact, right: ArgFact, node: cst.CSTNode) -> Value:
+def subtract(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
     value = right.value
     if _is_number(left, 1) and isinstance(value, Tensor) and value.kind is Kind.PROB_SIGMOID:
         return value.transform(
             Kind.SIGMOID_COMPLEMENT, Step("complement", node, StepRole.TRANSFORM, right.node)
         )
+    # `x.max(1).values` is an attribute of an unknown value: it may be a tensor too
+    if all(_maybe_tensor(v) or isinstance(v, BoundMethod) for v in (left.value, value)):
+        return _produced(Kind.DIFFERENCE, "x - y", node, left.node, file, scope)
     return UNKNOWN
 
 
@@ -102,7 +106,11 @@ def power(base: ArgFact, exponent: ArgFact, node: cst.CSTNode, file: Any, scope:
 def _divide(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
     """The hand-written sigmoid and softmax are probabilities like the real ones."""
     denominator = right.value
-    if not isinstance(denominator, Tensor) or len(denominator.sources) != 1:
+    if (
+        not isinstance(denominator, Tensor)
+        or len(denominator.sources) != 1
+        or len(denominator.sources[0].steps) != 1  # exactly the `1 +` or the sum of exp(x)
+    ):
         return UNKNOWN
     exp_operand = denominator.sources[0].origin.operand
     if denominator.kind is Kind.ONE_PLUS_EXP and exp_operand is not None:
@@ -118,9 +126,13 @@ def _divide(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: 
         and exp_operand is not None
         and _exp_of(left.value, exp_operand)
     ):
-        total = denominator.sources[0].steps[-1]
-        dim = sum_arguments(total).get("dim")
-        options = (("dim", dim),) if dim is not None else ()
+        arguments = sum_arguments(denominator.sources[0].steps[0])
+        keepdim = arguments.get("keepdim")
+        if "dim" not in arguments or not (
+            isinstance(keepdim, cst.Name) and keepdim.value == "True"
+        ):
+            return UNKNOWN  # without keepdim=True the division broadcasts: not a softmax
+        options = tuple((name, arguments[name]) for name in ("dim", "dtype") if name in arguments)
         return _produced(
             Kind.PROB_SOFTMAX, "exp(x) / exp(x).sum(d)", node, exp_operand, file, scope, options
         )
@@ -150,6 +162,8 @@ def evaluate(operation: OperationCall, node: cst.CSTNode, file: Any, scope: Any)
         return _sum(tensor.value, node, tensor.node)
     if operation.name == "add" and "other" in bound and "alpha" not in bound:
         return add(tensor, bound["other"], node, file, scope)
+    if operation.name == "sub" and "other" in bound and "alpha" not in bound:
+        return subtract(tensor, bound["other"], node, file, scope)
     if operation.name == "pow" and "exponent" in bound:
         return power(tensor, bound["exponent"], node, file, scope)
     if (
@@ -211,8 +225,13 @@ def _produced(
 
 
 def _exp_of(value: Value, operand: cst.CSTNode) -> bool:
-    """Whether `value` is exp of the same expression as `operand` (same text)."""
-    if not isinstance(value, Tensor) or value.kind is not Kind.EXP or len(value.sources) != 1:
+    """Whether `value` is exp of the same expression as `operand` (same text), as it is."""
+    if (
+        not isinstance(value, Tensor)
+        or value.kind is not Kind.EXP
+        or len(value.sources) != 1
+        or value.sources[0].steps
+    ):
         return False
     other = value.sources[0].origin.operand
     return other is not None and _same_text(other, operand)

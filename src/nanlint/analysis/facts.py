@@ -39,6 +39,14 @@ class ArgFact:
 
 
 @dataclass(frozen=True)
+class WithItem:
+    """An enclosing `with` item: what it evaluated to (for a call, the callee) and its node."""
+
+    value: Value
+    item: cst.BaseExpression
+
+
+@dataclass(frozen=True)
 class CallFact:
     """A call the interpreter evaluated, with everything a rule asks of it."""
 
@@ -48,7 +56,7 @@ class CallFact:
     result: Value
     env: Env
     scope: FunctionInfo | None  # None at module level
-    contexts: tuple[Value, ...]  # what the enclosing `with` statements' items evaluated to
+    contexts: tuple[WithItem, ...]  # the enclosing `with` statements' items, outermost first
 
 
 @dataclass(frozen=True)

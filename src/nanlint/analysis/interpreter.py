@@ -17,7 +17,16 @@ import libcst as cst
 
 from nanlint.analysis import arithmetic, torch_calls
 from nanlint.analysis import torch_api as api
-from nanlint.analysis.facts import ArgFact, Binding, CallFact, Env, FileAnalysis, OpFact, Use
+from nanlint.analysis.facts import (
+    ArgFact,
+    Binding,
+    CallFact,
+    Env,
+    FileAnalysis,
+    OpFact,
+    Use,
+    WithItem,
+)
 from nanlint.analysis.imports import ImportTable, import_bindings
 from nanlint.analysis.objects import SELF_RETURNING_METHODS, Context, ObjectModel, context_of
 from nanlint.analysis.scopes import FunctionInfo, target_keys
@@ -78,7 +87,7 @@ class Frame:
     env: Env | None  # None: this point is unreachable
     returns: list[Value] = field(default_factory=list)
     loops: list[_LoopExits] = field(default_factory=list)
-    contexts: tuple[Value, ...] = ()
+    contexts: tuple[WithItem, ...] = ()
     generator: bool = False
     history: dict[str, list[Value]] = field(default_factory=dict)
     outer: Frame | None = None  # set for class bodies: names fall back to the enclosing frame
@@ -245,7 +254,11 @@ class Interpreter:
         operand = self.eval(node.value, frame)
         for value, child in ((current, node.target), (operand, node.value)):
             self._use(value, child, node, frame)
-        self.bind_target(node.target, UNKNOWN, frame)
+        result = UNKNOWN
+        if isinstance(node.operator, cst.SubtractAssign):  # `x -= x.max(...)`: a shift
+            left, right = ArgFact(None, node.target, current), ArgFact(None, node.value, operand)
+            result = arithmetic.subtract(left, right, node, self.source, frame.info)
+        self.bind_target(node.target, result, frame)
 
     def _exec_Return(self, node: cst.Return, frame: Frame) -> None:
         value = self.eval(node.value, frame) if node.value is not None else Constant(None)
@@ -376,7 +389,7 @@ class Interpreter:
             value = self.eval(item.item, frame)
             if isinstance(item.item, cst.Call):
                 value = self.resolved(self.analysis.values.get(item.item.func, UNKNOWN))
-            contexts.append(value)
+            contexts.append(WithItem(value, item.item))
             if item.asname is not None:
                 self.bind_target(item.asname.name, UNKNOWN, frame)
         saved = frame.contexts

@@ -19,6 +19,7 @@ class Kind(enum.Enum):
     ONE_PLUS = "one-plus"  # 1 + x, x anything else
     SQUARE = "square"  # x ** 2, x * x
     SUM_SQUARE = "sum.square"  # (x ** 2).sum(d)
+    DIFFERENCE = "difference"  # x - y, y a tensor (a max-shifted exponent is one)
 
     @property
     def is_probability(self) -> bool:
@@ -42,4 +43,5 @@ _NOUNS = {
     Kind.ONE_PLUS: "values 1 + x",
     Kind.SQUARE: "squares",
     Kind.SUM_SQUARE: "sums of squares",
+    Kind.DIFFERENCE: "differences",
 }

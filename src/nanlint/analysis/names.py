@@ -26,6 +26,45 @@ def stable_at(analysis: FileAnalysis, node: cst.CSTNode, env: Env) -> bool:
     return True
 
 
+def writable_at(analysis: FileAnalysis, parts: list, place: cst.CSTNode, env: Env) -> bool:
+    """Whether every node among `parts` can be written in place of `place`.
+
+    A node can when it lies inside `place` (it is moved, not copied) or is `stable_at` there.
+    """
+    inside = within(analysis.source, place)
+    return all(
+        inside(part) or stable_at(analysis, part, env)
+        for part in parts
+        if isinstance(part, cst.CSTNode)
+    )
+
+
+def assigned_values(analysis: FileAnalysis, name: cst.Name) -> list[cst.BaseExpression] | None:
+    """What the definitions reaching `name` assigned to it; None when one of them is not a
+    plain assignment (a parameter, a loop target, an unpacking, an augmented assignment)."""
+    definitions = analysis.reads.get(name)
+    if not definitions:
+        return None
+    parents = analysis.source.parents
+    values = []
+    for definition in definitions:
+        parent = parents.get(definition)
+        if isinstance(parent, cst.AssignTarget):
+            parent = parents.get(parent)
+        if not isinstance(parent, (cst.Assign, cst.AnnAssign, cst.NamedExpr)):
+            return None
+        if parent.value is None or not _targets(parent, definition):
+            return None
+        values.append(parent.value)
+    return values
+
+
+def _targets(statement: cst.Assign | cst.AnnAssign | cst.NamedExpr, name: cst.CSTNode) -> bool:
+    if isinstance(statement, cst.Assign):
+        return any(target.target is name for target in statement.targets)
+    return statement.target is name
+
+
 def within(file, container: cst.CSTNode):
     """A predicate: does a node lie inside `container` (by source offsets)?"""
     start, end = file.node_offsets(container)

@@ -1,4 +1,4 @@
-"""Loss calls (sinks) and what their input argument carries."""
+"""Loss calls and distribution constructors (sinks) and what their input argument carries."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from nanlint.analysis.values import External, Tensor, TorchModule
 
 @dataclass(frozen=True)
 class SinkCall:
-    """A call of a loss, in functional (`F.binary_cross_entropy(p, y)`) or module form."""
+    """A call of a loss, in functional (`F.binary_cross_entropy(p, y)`) or module form, or of
+    a distribution constructor (`Categorical(probs=p)`)."""
 
     fact: CallFact
     loss: api.Loss
@@ -37,12 +38,13 @@ class SinkCall:
 
     @property
     def loss_label(self) -> str:
-        """How messages name the consuming loss: `nn.BCELoss`, `F.binary_cross_entropy`."""
+        """How messages name the consumer: `nn.BCELoss`, `F.binary_cross_entropy`, `Categorical`."""
         if self.module is not None:
             return "nn." + self.loss.label
         callee = self.fact.callee
         name = callee.qualname if isinstance(callee, External) else self.loss.functions[0]
-        return name.replace("torch.nn.functional.", "F.")
+        name = api.canonical(name)
+        return name.replace("torch.nn.functional.", "F.").replace("torch.distributions.", "")
 
 
 def sink_call(fact: CallFact, losses: Iterable[api.Loss]) -> SinkCall | None:
@@ -50,7 +52,8 @@ def sink_call(fact: CallFact, losses: Iterable[api.Loss]) -> SinkCall | None:
     wanted = set(losses)
     callee = fact.callee
     if isinstance(callee, External):
-        loss = api.LOSS_BY_FUNCTION.get(api.canonical(callee.qualname))
+        name = api.canonical(callee.qualname)
+        loss = api.LOSS_BY_FUNCTION.get(name) or api.DISTRIBUTION_BY_FUNCTION.get(name)
         if loss in wanted:
             return SinkCall(fact, loss, None, bind(fact.args, loss.function_params))
     elif isinstance(callee, TorchModule):

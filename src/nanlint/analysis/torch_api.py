@@ -15,12 +15,15 @@ from nanlint.analysis.values import StepRole
 
 
 def canonical(qualname: str) -> str:
-    """`torch.nn.modules.loss.BCELoss` -> `torch.nn.BCELoss`; other names unchanged."""
+    """`torch.nn.modules.loss.BCELoss` -> `torch.nn.BCELoss`,
+    `torch.distributions.categorical.Categorical` -> `torch.distributions.Categorical`."""
     parts = qualname.split(".")
     if parts[:3] == ["torch", "nn", "modules"] and len(parts) > 4:
         return "torch.nn." + ".".join(parts[4:])
     if parts[:3] == ["torch", "nn", "parallel"] and len(parts) > 4:
         return "torch.nn.parallel." + ".".join(parts[4:])
+    if parts[:2] == ["torch", "distributions"] and len(parts) == 4:
+        return "torch.distributions." + parts[3]
     return qualname
 
 
@@ -106,6 +109,11 @@ class Operation:
 OPERATIONS: dict[str, Operation] = {
     "sum": Operation(("torch.sum",), ("sum",), ("input", "dim", "keepdim", "dtype")),
     "add": Operation(("torch.add",), ("add", "add_"), ("input", "other", "alpha")),
+    "sub": Operation(
+        ("torch.sub", "torch.subtract"),
+        ("sub", "sub_", "subtract", "subtract_"),
+        ("input", "other", "alpha"),
+    ),
     "pow": Operation(
         ("torch.pow", "torch.float_power"), ("pow", "pow_", "float_power"), ("input", "exponent")
     ),
@@ -136,6 +144,23 @@ ACTIVATION_MODULES: dict[str, Producer] = {
     "torch.nn.Softplus": Producer(Kind.NONNEG, "softplus", ("beta", "threshold")),
 }
 
+# Methods that change only dtype, device or storage: every dimension stays where it was.
+SAME_LAYOUT_METHODS = (
+    "contiguous",
+    "float",
+    "double",
+    "half",
+    "bfloat16",
+    "to",
+    "type",
+    "type_as",
+    "cpu",
+    "cuda",
+    "detach",
+    "detach_",
+    "clone",
+)
+
 # Operations that keep the kind of their first tensor, by tensor-method name.
 PRESERVING_METHODS: dict[str, StepRole] = {
     **dict.fromkeys(
@@ -155,19 +180,7 @@ PRESERVING_METHODS: dict[str, StepRole] = {
             "transpose_",
             "t",
             "t_",
-            "contiguous",
-            "float",
-            "double",
-            "half",
-            "bfloat16",
-            "to",
-            "type",
-            "type_as",
-            "cpu",
-            "cuda",
-            "detach",
-            "detach_",
-            "clone",
+            *SAME_LAYOUT_METHODS,
             "expand",
             "expand_as",
             "narrow",
@@ -248,6 +261,22 @@ MODEL_WRAPPERS = frozenset(
 # Methods that change what a container module holds.
 MUTATING_METHODS = frozenset(("append", "extend", "insert", "add_module", "register_module", "pop"))
 
+# Autocast context managers (and decorators), with their constructor's parameters.
+_AUTOCAST_PARAMS = ("device_type", "dtype", "enabled", "cache_enabled")
+_DEVICE_AUTOCAST_PARAMS = ("enabled", "dtype", "cache_enabled")
+AUTOCAST: dict[str, tuple[str, ...]] = {
+    "torch.autocast": _AUTOCAST_PARAMS,
+    "torch.amp.autocast": _AUTOCAST_PARAMS,
+    "torch.amp.autocast_mode.autocast": _AUTOCAST_PARAMS,
+    "torch.cuda.amp.autocast": _DEVICE_AUTOCAST_PARAMS,
+    "torch.cuda.amp.autocast_mode.autocast": _DEVICE_AUTOCAST_PARAMS,
+    "torch.cpu.amp.autocast": _DEVICE_AUTOCAST_PARAMS,
+    "torch.cpu.amp.autocast_mode.autocast": _DEVICE_AUTOCAST_PARAMS,
+}
+
+# Context managers (and decorators) under which nothing is differentiated.
+NO_GRAD = frozenset(("torch.no_grad", "torch.inference_mode"))
+
 # Decorators that keep what a function returns.
 TRANSPARENT_DECORATORS = frozenset(
     (
@@ -275,7 +304,11 @@ TRANSPARENT_DECORATORS = frozenset(
 
 @dataclass(frozen=True)
 class Loss:
-    """A loss function in its functional and module forms."""
+    """A loss function in its functional and module forms.
+
+    A torch.distributions constructor is described the same way: a function whose `probs`
+    argument is the input it consumes (see DISTRIBUTIONS).
+    """
 
     key: str
     label: str  # the module's name, as messages say it: "BCELoss"
@@ -376,6 +409,38 @@ LOSSES: tuple[Loss, ...] = (
 )
 
 LOSS_BY_FUNCTION: dict[str, Loss] = {name: loss for loss in LOSSES for name in loss.functions}
+
+
+def _distribution(name: str, before: tuple[str, ...] = (), after: tuple[str, ...] = ()) -> Loss:
+    """`torch.distributions.<name>(*before, probs, logits, *after, validate_args)`."""
+    params = (*before, "probs", "logits", *after, "validate_args")
+    return Loss(name, name, (f"torch.distributions.{name}",), params, None, (), "probs")
+
+
+# Distributions over classes: `probs` is normalised over the last dimension.
+CATEGORICAL_DISTRIBUTIONS: tuple[Loss, ...] = (
+    _distribution("Categorical"),
+    _distribution("OneHotCategorical"),
+    _distribution("OneHotCategoricalStraightThrough"),
+    _distribution("Multinomial", ("total_count",)),
+    _distribution("RelaxedOneHotCategorical", ("temperature",)),
+    _distribution("ExpRelaxedCategorical", ("temperature",)),
+)
+# Distributions of one probability per element: `probs` is sigmoid(logits).
+BINARY_DISTRIBUTIONS: tuple[Loss, ...] = (
+    _distribution("Bernoulli"),
+    _distribution("Binomial", ("total_count",)),
+    _distribution("Geometric"),
+    _distribution("ContinuousBernoulli", after=("lims",)),
+    _distribution("RelaxedBernoulli", ("temperature",)),
+    _distribution("LogitRelaxedBernoulli", ("temperature",)),
+    _distribution("NegativeBinomial", ("total_count",)),
+)
+DISTRIBUTION_BY_FUNCTION: dict[str, Loss] = {
+    name: distribution
+    for distribution in (*CATEGORICAL_DISTRIBUTIONS, *BINARY_DISTRIBUTIONS)
+    for name in distribution.functions
+}
 LOSS_BY_MODULE: dict[str, Loss] = {loss.module: loss for loss in LOSSES if loss.module}
 
 

@@ -9,6 +9,13 @@ from nanlint.rules.nan103_softmax_into_cross_entropy import SoftmaxIntoCrossEntr
 from nanlint.rules.nan104_probabilities_into_nll_loss import ProbabilitiesIntoNllLoss
 from nanlint.rules.nan201_log_of_softmax import LogOfSoftmax
 from nanlint.rules.nan202_log_of_sigmoid import LogOfSigmoid
+from nanlint.rules.nan301_manual_sigmoid import ManualSigmoid
+from nanlint.rules.nan302_manual_softmax import ManualSoftmax
+from nanlint.rules.nan401_probs_from_softmax import ProbsFromSoftmax
+from nanlint.rules.nan402_probs_from_sigmoid import ProbsFromSigmoid
+from nanlint.rules.nan501_bce_under_autocast import BceUnderAutocast
+from nanlint.rules.nan601_sqrt_of_sum_of_squares import SqrtOfSumOfSquares
+from nanlint.rules.nan602_where_unsafe_branch import WhereUnsafeBranch
 
 ALL_RULES: tuple[Rule, ...] = tuple(
     sorted(
@@ -19,6 +26,13 @@ ALL_RULES: tuple[Rule, ...] = tuple(
             ProbabilitiesIntoNllLoss(),
             LogOfSoftmax(),
             LogOfSigmoid(),
+            ManualSigmoid(),
+            ManualSoftmax(),
+            ProbsFromSoftmax(),
+            ProbsFromSigmoid(),
+            BceUnderAutocast(),
+            SqrtOfSumOfSquares(),
+            WhereUnsafeBranch(),
         ),
         key=lambda rule: rule.code,
     )

@@ -16,7 +16,7 @@ import libcst as cst
 
 from nanlint.analysis.facts import ArgFact, CallFact, FileAnalysis
 from nanlint.analysis.kinds import Kind
-from nanlint.analysis.names import stable_at, within
+from nanlint.analysis.names import within, writable_at
 from nanlint.analysis.operations import OperationCall, match, operation_calls
 from nanlint.analysis.producers import ProducerRewrite
 from nanlint.analysis.rewrite import EditPlan, Part, needs_parentheses
@@ -153,15 +153,8 @@ class LogOfRule(Rule):
                 Applicability.UNSAFE, f"{origin.label} is not the function its fix assumes"
             )
         parts = self.replacement(plan, analysis, call, source)
-        if parts is None:
+        if parts is None or not writable_at(analysis, parts, call.fact.node, call.fact.env):
             return None
-        for part in parts:
-            if (
-                isinstance(part, cst.CSTNode)
-                and not inside(part)
-                and not stable_at(analysis, part, call.fact.env)
-            ):
-                return None
         plan.replace(analysis.source, call.fact.node, *parts)
         if plan.removes_comments():
             plan.downgrade(Applicability.UNSAFE, "the edit deletes a comment")
