@@ -72,6 +72,13 @@ class EditPlan:
         start, end = file.node_offsets(node)
         self._replacements.append(_Replacement(file, node, tuple(parts), start, end))
 
+    def replace_atom(self, file: SourceFile, node: cst.CSTNode, *parts: Part) -> None:
+        """Replace `node` and its own parentheses by parts that form an atom (a call)."""
+        if any(r.node is node for r in self._replacements):
+            return
+        start, end = _with_parentheses(file, node)
+        self._replacements.append(_Replacement(file, node, tuple(parts), start, end))
+
     def replace_with_operand(
         self, file: SourceFile, node: cst.CSTNode, operand: cst.BaseExpression
     ) -> None:
@@ -166,6 +173,19 @@ def _inside(inner: _Replacement, outer: _Replacement) -> bool:
         and inner.end <= outer.end
         and (inner.start, inner.end) != (outer.start, outer.end)
     )
+
+
+def _with_parentheses(file: SourceFile, node: cst.CSTNode) -> tuple[int, int]:
+    """The offsets of `node` including its own parentheses (libcst positions exclude them)."""
+    start, end = file.node_offsets(node)
+    text = file.text
+    for _ in getattr(node, "lpar", ()):
+        before = len(text[:start].rstrip())
+        after = len(text) - len(text[end:].lstrip())
+        if text[before - 1 : before] != "(" or text[after : after + 1] != ")":
+            break
+        start, end = before - 1, after + 1
+    return start, end
 
 
 def _edit(file: SourceFile, start: int, end: int, content: str) -> Edit:

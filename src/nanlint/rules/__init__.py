@@ -9,6 +9,7 @@ from nanlint.rules.nan103_softmax_into_cross_entropy import SoftmaxIntoCrossEntr
 from nanlint.rules.nan104_probabilities_into_nll_loss import ProbabilitiesIntoNllLoss
 from nanlint.rules.nan201_log_of_softmax import LogOfSoftmax
 from nanlint.rules.nan202_log_of_sigmoid import LogOfSigmoid
+from nanlint.rules.nan203_log_sum_exp import LogSumExp
 
 ALL_RULES: tuple[Rule, ...] = tuple(
     sorted(
@@ -19,6 +20,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
             ProbabilitiesIntoNllLoss(),
             LogOfSoftmax(),
             LogOfSigmoid(),
+            LogSumExp(),
         ),
         key=lambda rule: rule.code,
     )
