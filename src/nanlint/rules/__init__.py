@@ -10,6 +10,7 @@ from nanlint.rules.nan104_probabilities_into_nll_loss import ProbabilitiesIntoNl
 from nanlint.rules.nan201_log_of_softmax import LogOfSoftmax
 from nanlint.rules.nan202_log_of_sigmoid import LogOfSigmoid
 from nanlint.rules.nan203_log_sum_exp import LogSumExp
+from nanlint.rules.nan204_log_one_plus_exp import LogOnePlusExp
 
 ALL_RULES: tuple[Rule, ...] = tuple(
     sorted(
@@ -21,6 +22,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
             LogOfSoftmax(),
             LogOfSigmoid(),
             LogSumExp(),
+            LogOnePlusExp(),
         ),
         key=lambda rule: rule.code,
     )
