@@ -215,3 +215,10 @@ def needs_parentheses(operand: cst.BaseExpression, context: cst.CSTNode | None) 
     if operand.lpar or isinstance(operand, _ATOMS):
         return False
     return not isinstance(context, (cst.Arg, cst.Assign, cst.AnnAssign, cst.Return, cst.Element))
+
+
+def method_call(receiver: cst.BaseExpression, name: str) -> list[Part]:
+    """`x.name()`, parenthesising a receiver that is not an atom (`(a + b).name()`)."""
+    if needs_parentheses(receiver, None):
+        return ["(", receiver, f").{name}()"]
+    return [receiver, f".{name}()"]

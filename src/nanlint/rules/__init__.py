@@ -11,6 +11,7 @@ from nanlint.rules.nan201_log_of_softmax import LogOfSoftmax
 from nanlint.rules.nan202_log_of_sigmoid import LogOfSigmoid
 from nanlint.rules.nan203_log_sum_exp import LogSumExp
 from nanlint.rules.nan204_log_one_plus_exp import LogOnePlusExp
+from nanlint.rules.nan205_log_one_plus import LogOnePlus
 
 ALL_RULES: tuple[Rule, ...] = tuple(
     sorted(
@@ -23,6 +24,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
             LogOfSigmoid(),
             LogSumExp(),
             LogOnePlusExp(),
+            LogOnePlus(),
         ),
         key=lambda rule: rule.code,
     )
