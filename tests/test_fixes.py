@@ -192,3 +192,14 @@ def _nodes(module: cst.Module, kind: type) -> list:
 
     module.visit(Collect())
     return found
+
+
+def test_a_copied_node_keeps_its_own_parentheses():
+    code = (
+        "import torch\n\ny = torch.log((a + b).softmax(-1))\nz = torch.log((a + b).exp().sum(1))\n"
+    )
+    rules = [get_rule("NAN201"), get_rule("NAN203")]
+    assert (
+        fixed(code, rules)
+        == "import torch\n\ny = (a + b).log_softmax(-1)\nz = (a + b).logsumexp(1)\n"
+    )

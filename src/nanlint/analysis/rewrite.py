@@ -107,8 +107,8 @@ class EditPlan:
             kept = [p for p in replacement.parts if isinstance(p, cst.CSTNode)]
             text = replacement.file.text
             cursor = replacement.start
-            for part in sorted(kept, key=lambda p: replacement.file.node_offsets(p)[0]):
-                start, end = replacement.file.node_offsets(part)
+            for part in sorted(kept, key=lambda p: _with_parentheses(replacement.file, p)[0]):
+                start, end = _with_parentheses(replacement.file, part)
                 if "#" in text[cursor:start]:
                     return True
                 cursor = max(cursor, end)
@@ -136,8 +136,8 @@ class EditPlan:
         for part in replacement.parts:
             if isinstance(part, str):
                 pieces.append(part)
-            else:
-                start, end = replacement.file.node_offsets(part)
+            else:  # a node is copied with its own parentheses, which its position omits
+                start, end = _with_parentheses(replacement.file, part)
                 pieces.append(self._render_range(replacement.file, start, end, exclude=replacement))
         return "".join(pieces)
 

@@ -12,6 +12,7 @@ from nanlint.rules.nan202_log_of_sigmoid import LogOfSigmoid
 from nanlint.rules.nan203_log_sum_exp import LogSumExp
 from nanlint.rules.nan204_log_one_plus_exp import LogOnePlusExp
 from nanlint.rules.nan205_log_one_plus import LogOnePlus
+from nanlint.rules.nan206_exp_minus_one import ExpMinusOne
 
 ALL_RULES: tuple[Rule, ...] = tuple(
     sorted(
@@ -25,6 +26,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
             LogSumExp(),
             LogOnePlusExp(),
             LogOnePlus(),
+            ExpMinusOne(),
         ),
         key=lambda rule: rule.code,
     )
