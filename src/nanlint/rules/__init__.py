@@ -8,6 +8,7 @@ from nanlint.rules.nan102_activation_into_logits_loss import ActivationIntoLogit
 from nanlint.rules.nan103_softmax_into_cross_entropy import SoftmaxIntoCrossEntropy
 from nanlint.rules.nan104_probabilities_into_nll_loss import ProbabilitiesIntoNllLoss
 from nanlint.rules.nan105_probabilities_into_kl_div import ProbabilitiesIntoKlDiv
+from nanlint.rules.nan106_kl_div_mean_reduction import KlDivMeanReduction
 from nanlint.rules.nan201_log_of_softmax import LogOfSoftmax
 from nanlint.rules.nan202_log_of_sigmoid import LogOfSigmoid
 from nanlint.rules.nan203_log_sum_exp import LogSumExp
@@ -23,6 +24,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
             SoftmaxIntoCrossEntropy(),
             ProbabilitiesIntoNllLoss(),
             ProbabilitiesIntoKlDiv(),
+            KlDivMeanReduction(),
             LogOfSoftmax(),
             LogOfSigmoid(),
             LogSumExp(),
