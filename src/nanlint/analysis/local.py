@@ -49,6 +49,8 @@ def replace_consumer(
     if source.hops or origin.file is not analysis.source or origin.operand is None:
         return None
     inside = within(analysis.source, consumer)
+    if inside(origin.node) and _in_place(origin.node):
+        return None  # `x.exp_()`: the replacement would drop the update of x
     if not inside(origin.node) and origin.scope is not scope:
         return None
     plan = EditPlan(title)
@@ -76,3 +78,12 @@ def replace_consumer(
     if plan.removes_comments():
         plan.downgrade(Applicability.UNSAFE, "the edit deletes a comment")
     return plan
+
+
+def _in_place(node: cst.CSTNode) -> bool:
+    """A call of an in-place operation (`x.exp_()`, `torch.sigmoid_(z)`, `x.add_(1)`)."""
+    if not isinstance(node, cst.Call):
+        return False
+    func = node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+    return isinstance(name, str) and name.endswith("_") and not name.endswith("__")

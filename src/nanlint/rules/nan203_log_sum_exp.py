@@ -49,9 +49,9 @@ class LogSumExp(LogOfRule):
 
     def consequence(self, call: LogCall) -> str:
         return (
-            "exp overflows to inf from 88.73 in float32 (11.09 in float16), so the log is inf"
-            " and its gradient NaN although the true value is about max(x), and the sum"
-            " underflows to 0 (log -inf) when every term is below -103.97; logsumexp"
+            "log(sum(exp(x))) is inf with a NaN gradient from x = 88.73 in float32 (11.09 in"
+            " float16), where exp overflows although the true value is about max(x), and -inf"
+            " when every term is below -103.97, where the sum underflows to 0; logsumexp"
             " subtracts the maximum first and is exact"
         )
 
@@ -67,8 +67,12 @@ class LogSumExp(LogOfRule):
         if operand is None or arguments is None:
             return None
         dim, keepdim = arguments.get("dim"), arguments.get("keepdim")
+        if isinstance(dim, cst.Name) and dim.value == "None":
+            dim = None
         method = source.origin.api.startswith("Tensor.")
         if dim is None:  # a sum over every element: logsumexp over the flattened tensor
+            if keepdim is not None:
+                return None
             if method:
                 return [operand, ".flatten().logsumexp(0)"]
             flatten = spell(plan, analysis, "torch.flatten", call.fact.scope)
@@ -140,9 +144,10 @@ class LogSumExp(LogOfRule):
                 b = torch.log(x.exp().sum(dim=1, keepdim=True))
                 c = torch.log(torch.exp(-e / 0.1).sum())
                 d = torch.exp(x).sum(1).log()
-                return a, b, c, d
+                f = torch.log(torch.sum(x.exp(), None))
+                return a, b, c, d, f
             """,
-            expect=("5:9", "6:9", "7:9", "8:9"),
+            expect=("5:9", "6:9", "7:9", "8:9", "9:9"),
             fixed="""
             import torch
 
@@ -152,7 +157,8 @@ class LogSumExp(LogOfRule):
                 b = x.logsumexp(1, keepdim=True)
                 c = torch.logsumexp(torch.flatten(-e / 0.1), 0)
                 d = torch.logsumexp(x, dim=1)
-                return a, b, c, d
+                f = x.flatten().logsumexp(0)
+                return a, b, c, d, f
             """,
         ),
         Invalid(
@@ -183,11 +189,12 @@ class LogSumExp(LogOfRule):
 
             def pooled(x, scale):
                 a = torch.log(torch.exp(x).sum(1, dtype=torch.float64))
+                b = torch.log(torch.exp(x).sum(dim=None, keepdim=True))
                 s = torch.exp(x).sum(1)
                 x = x * scale
-                return a, torch.log(s), torch.log(torch.exp(x).view(-1).sum(0))
+                return a, b, torch.log(s), torch.log(torch.exp(x).view(-1).sum(0))
             """,
-            expect=("5:9", "8:15", "8:29"),
+            expect=("5:9", "6:9", "9:18", "9:32"),
         ),
     )
 

@@ -44,10 +44,11 @@ class LogOnePlusExp(LogOfRule):
         return call
 
     def consequence(self, call: LogCall) -> str:
+        form = "log1p(exp(x))" if call.operation.name == "log1p" else "log(1 + exp(x))"
         return (
-            "exp(x) overflows to inf from x = 88.73 in float32 (11.09 in float16), so the"
-            " result is inf where the true value is about x, and its gradient NaN; softplus(x)"
-            " computes the same function exactly"
+            f"{form} is inf with a NaN gradient from x = 88.73 in float32 (11.09 in float16),"
+            " where exp overflows although the true value is about x; softplus(x) computes the"
+            " same function exactly"
         )
 
     def fix_title(self, call: LogCall) -> str:

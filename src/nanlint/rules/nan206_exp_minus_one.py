@@ -142,12 +142,12 @@ class ExpMinusOne(Rule):
             import torch
 
 
-            def shifted(x, y):
+            def unfixable(x, y, z):
                 e = torch.exp(x)
-                x = x * 2
-                return e - 1, torch.exp(y).view(-1) - 1
+                x = x * 2  # e no longer holds exp(x)
+                return e - 1, torch.exp(y).view(-1) - 1, z.exp_() - 1  # exp_ updates z
             """,
-            expect=("7:12", "7:19"),
+            expect=("7:12", "7:19", "7:46"),
         ),
     )
 
