@@ -62,6 +62,10 @@ class LogOfRule(Rule):
         """The kinds that are wrong at `operation` (by default `kinds`, at every operation)."""
         return self.kinds
 
+    def exempt(self, analysis: FileAnalysis, source: Source) -> bool:
+        """Whether a source of the right kind is a stable form after all (by default never)."""
+        return False
+
     def consequence(self, call: LogCall) -> str:
         raise NotImplementedError
 
@@ -92,6 +96,8 @@ class LogOfRule(Rule):
         if arg is None or arg.star or not isinstance(arg.value, Tensor):
             return None
         if arg.value.kind not in self.kinds_at(operation.name):
+            return None
+        if any(self.exempt(analysis, source) for source in arg.value.sources):
             return None
         return LogCall(fact, operation)
 

@@ -40,12 +40,9 @@ class LogSumExp(LogOfRule):
     kinds = frozenset({Kind.SUM_EXP})
     transforms = frozenset({"sum"})
 
-    def log_call(self, analysis: FileAnalysis, node: cst.CSTNode) -> LogCall | None:
-        """Not the max-shifted form `log(sum(exp(x - m))) + m`, which cannot overflow."""
-        call = super().log_call(analysis, node)
-        if call is None or any(shifted(analysis, s.origin.operand) for s in call.value.sources):
-            return None
-        return call
+    def exempt(self, analysis: FileAnalysis, source: Source) -> bool:
+        """The max-shifted form `log(sum(exp(x - m))) + m` cannot overflow."""
+        return shifted(analysis, source.origin.operand)
 
     def consequence(self, call: LogCall) -> str:
         return (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import libcst as cst
-
 from nanlint.analysis.exponents import nonpositive
 from nanlint.analysis.facts import FileAnalysis
 from nanlint.analysis.kinds import Kind
@@ -34,14 +32,9 @@ class LogOnePlusExp(LogOfRule):
     def kinds_at(self, operation: str) -> frozenset[Kind]:
         return _KINDS.get(operation, frozenset())
 
-    def log_call(self, analysis: FileAnalysis, node: cst.CSTNode) -> LogCall | None:
-        """Not `log1p(exp(-|x|))`, the stable softplus written by hand: it cannot overflow."""
-        call = super().log_call(analysis, node)
-        if call is None or any(
-            nonpositive(analysis, source.origin.operand) for source in call.value.sources
-        ):
-            return None
-        return call
+    def exempt(self, analysis: FileAnalysis, source: Source) -> bool:
+        """`log1p(exp(-|x|))`, the stable softplus written by hand, cannot overflow."""
+        return nonpositive(analysis, source.origin.operand)
 
     def consequence(self, call: LogCall) -> str:
         form = "log1p(exp(x))" if call.operation.name == "log1p" else "log(1 + exp(x))"

@@ -12,7 +12,8 @@ from nanlint.analysis.rewrite import EditPlan, Part, method_call
 from nanlint.analysis.spelling import spell
 from nanlint.analysis.values import Source, Tensor
 from nanlint.fixes import FixAvailability
-from nanlint.repro.harness import FixCheck, LastBreak, Reproduction, Scenario
+from nanlint.repro.harness import FixCheck, Reproduction
+from nanlint.repro.scenarios import NEAR_ZERO_SWEEP, near_zero
 from nanlint.rules.base import Finding, Invalid, Rule, RuleDoc, Valid
 from nanlint.rules.into_loss import describe, related_origins
 
@@ -173,29 +174,11 @@ class ExpMinusOne(Rule):
         unstable_label="exp(x) - 1",
         stable_label="expm1(x)",
         dtypes=("float32",),
-        sweep=(0.0, 2e-4, 1e-8),
+        sweep=NEAR_ZERO_SWEEP,
         scenarios=(
-            Scenario(
-                name="x = m near 0",
-                inputs=lambda t, m: m,
-                target=lambda t, x: t.ones_like(x),
+            near_zero(
                 unstable=lambda t, x, y: y * (t.exp(x) - 1),
                 stable=lambda t, x, y: y * t.expm1(x),
-                rows=(1e-8, 5e-8, 1e-6, 1e-5, 5.88e-5, 1e-4, 2e-4),
-                claims=(
-                    LastBreak(
-                        "off by more than 0.1% up to 5.9e-5",
-                        "float32",
-                        "value",
-                        "wrong",
-                        5.9e-5,
-                        tolerance=1e-6,
-                    ),
-                    LastBreak(
-                        "exactly 0 below 6e-8", "float32", "value", "zero", 6e-8, tolerance=1e-8
-                    ),
-                ),
-                absolute_tolerance=False,
             ),
         ),
         fix_check=FixCheck(entry="relative_change", extreme=(1e-6, 1e-5)),
