@@ -162,7 +162,8 @@ class LogOnePlusExp(LogOfRule):
                 a = torch.log(2 + torch.exp(x))
                 b = torch.log1p(torch.exp(x).sum())  # log(1 + sum): not an elementwise softplus
                 c = torch.log(1 + x)
-                return a, b, c
+                d = torch.log1p(torch.exp(x) + 1)  # log(2 + exp(x))
+                return a, b, c, d
             """
         ),
     )
