@@ -1,17 +1,20 @@
-"""One file in, diagnostics (and fixes) out; the fix loop."""
+"""Files in, diagnostics (and fixes) out: the lint pass, the project pass, the fix loop."""
 
 from __future__ import annotations
 
 import ast
+import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import libcst as cst
 
-from nanlint.analysis.interpreter import analyze
+from nanlint.analysis.project import Project
 from nanlint.diagnostics import Diagnostic, Related
-from nanlint.fixes import apply_edits, select_compatible
+from nanlint.fixes import Fix, apply_edits, select_compatible
+from nanlint.noqa import apply_suppressions
 from nanlint.rules.base import Finding, Rule
 from nanlint.source import Position, SourceFile, Span
 
@@ -40,67 +43,203 @@ class FileReport:
     errors: list[InternalError] = field(default_factory=list)
 
 
-def lint(source: SourceFile, rules: Sequence[Rule]) -> tuple[list[Diagnostic], list[InternalError]]:
-    """The diagnostics of one file's text."""
-    active = [rule for rule in rules if any(token in source.text for token in rule.triggers)]
-    if not active:
-        return [], []
-    try:
-        source.module  # noqa: B018 - parse
-    except cst.ParserSyntaxError as error:
-        return [syntax_error(source, error)], []
-    except RecursionError:
-        return [_unparsable(source, "the file nests too deeply to parse")], []
-    try:
-        analysis = analyze(source)
-    except RecursionError:
-        return [_unparsable(source, "the file nests too deeply to analyse")], []
-    except Exception as error:  # an analysis bug must not stop the run
-        return [], [InternalError(str(source.path), None, f"{type(error).__name__}: {error}")]
-    diagnostics: list[Diagnostic] = []
+@dataclass
+class Report:
+    """What linting (and fixing) a set of files produced."""
+
+    sources: dict[Path, SourceFile]  # the final texts, by path
+    diagnostics: list[Diagnostic]
+    changed: dict[Path, str] = field(default_factory=dict)  # new texts of the changed files
+    fixed: int = 0
+    withheld: list[str] = field(default_factory=list)
+    errors: list[InternalError] = field(default_factory=list)
+
+
+ProjectFactory = Callable[[dict], Project]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The rules that run on one file, and whether its unused `# noqa` codes are reported."""
+
+    rules: tuple[Rule, ...]
+    unused_noqa: bool = False
+
+
+Selector = Callable[[SourceFile], Selection]
+
+
+def everywhere(rules: Sequence[Rule], unused_noqa: bool = False) -> Selector:
+    """The same selection for every file."""
+    selection = Selection(tuple(rules), unused_noqa)
+    return lambda source: selection
+
+
+def single_file_project(sources: dict[Path, SourceFile]) -> Project:
+    """A project that sees only the given files (their imports stay unknown)."""
+    return Project(sources={_key(path): source for path, source in sources.items()})
+
+
+def project_for(sources: dict[Path, SourceFile]) -> Project:
+    """A project rooted where the given files' packages are (imports resolve across files)."""
+    return Project.for_paths(sources, {_key(path): source for path, source in sources.items()})
+
+
+def lint_files(
+    sources: Sequence[SourceFile], select: Selector, project: Project
+) -> tuple[list[Diagnostic], list[InternalError]]:
+    """The diagnostics of some files, analysed together as one project, that no `# noqa`
+    suppresses (plus NAN001 for unused NAN codes where the selection asks for it)."""
+    found: dict[Path, list[Diagnostic]] = {source.path: [] for source in sources}
     errors: list[InternalError] = []
-    for rule in active:
-        try:
-            diagnostics.extend(
-                to_diagnostic(rule, finding, source) for finding in rule.check(analysis)
-            )
-        except Exception as error:
-            errors.append(
-                InternalError(str(source.path), rule.code, f"{type(error).__name__}: {error}")
-            )
+    active: dict[Path, list[Rule]] = {}
+    analysed: list[SourceFile] = []
+    for source in sources:
+        rules = select(source).rules
+        chosen = [rule for rule in rules if any(token in source.text for token in rule.triggers)]
+        if not chosen:
+            continue
+        problem = parse_problem(source)
+        if problem is not None:
+            found[source.path].append(problem)
+            continue
+        active[source.path] = chosen
+        analysed.append(source)
+    analyses, failures = project.analyze(analysed)
+    failed = set()
+    for source, error in failures:
+        failed.add(source.path)
+        if isinstance(error, RecursionError):
+            found[source.path].append(_unparsable(source, "the file nests too deeply to analyse"))
+        else:
+            errors.append(InternalError(str(source.path), None, f"{type(error).__name__}: {error}"))
+    for source in analysed:
+        analysis = analyses.get(_key(source.path))
+        if analysis is None:
+            continue
+        for rule in active[source.path]:
+            try:
+                found[source.path].extend(
+                    to_diagnostic(rule, finding, source) for finding in rule.check(analysis)
+                )
+            except Exception as error:
+                failed.add(source.path)
+                errors.append(
+                    InternalError(str(source.path), rule.code, f"{type(error).__name__}: {error}")
+                )
+    diagnostics: list[Diagnostic] = []
+    for source in sources:
+        selection = select(source)
+        own = found[source.path]
+        complete = source.path not in failed and all(d.code is not None for d in own)
+        enabled = {rule.code for rule in selection.rules}
+        diagnostics += apply_suppressions(source, own, enabled, selection.unused_noqa and complete)
     diagnostics.sort(key=Diagnostic.sort_key)
     return diagnostics, errors
 
 
-def lint_and_fix(source: SourceFile, rules: Sequence[Rule], unsafe: bool) -> FileReport:
-    """Apply fixes until none is left (or MAX_FIX_ROUNDS); report what remains."""
-    current = source
+def fix_files(
+    sources: Sequence[SourceFile],
+    select: Selector,
+    unsafe: bool,
+    make_project: ProjectFactory = project_for,
+) -> Report:
+    """Apply fixes (across files, each fix all or nothing) until none is left; report the rest.
+
+    A fix is applied only when every file it edits is one of `sources` and every edited file
+    still parses; a fix that would break a file is withheld, and said so.
+    """
+    current = {source.path: source for source in sources}
     fixed = 0
     withheld: list[str] = []
     for _ in range(MAX_FIX_ROUNDS):
-        diagnostics, errors = lint(current, rules)
-        fixes = [d.fix for d in diagnostics if d.fix is not None and d.fix.applies(unsafe)]
-        if not fixes or errors:
+        diagnostics, errors = lint_files(list(current.values()), select, make_project(current))
+        if errors:
             break
-        chosen = select_compatible(fixes)
-        text = apply_edits(current.text, [edit for fix in chosen for edit in fix.edits])
-        if not parses(text):
-            chosen = [fix for fix in chosen if parses(apply_edits(current.text, list(fix.edits)))]
-            withheld.extend(
-                f"{fix.title}: the fixed code would not parse, so it was not written"
-                for fix in fixes
-                if fix not in chosen
-            )
-            if not chosen:
-                break
-            text = apply_edits(current.text, [edit for fix in chosen for edit in fix.edits])
-            if not parses(text):
-                break
+        fixes = [d.fix for d in diagnostics if d.fix is not None and d.fix.applies(unsafe)]
+        inside = [fix for fix in fixes if fix.paths <= current.keys()]
+        for fix in fixes:
+            if fix not in inside:
+                _withhold(withheld, fix, "it edits files that are not being linted")
+        chosen = _parsing_fixes(current, select_compatible(inside), withheld)
+        if not chosen:
+            break
+        for path, text in _apply(current, chosen).items():
+            old = current[path]
+            current[path] = SourceFile(old.path, text, old.encoding, old.bom)
         fixed += len(chosen)
-        current = SourceFile(source.path, text, source.encoding, source.bom)
-    diagnostics, errors = lint(current, rules)
-    changed = current.text if current.text != source.text else None
-    return FileReport(current, diagnostics, changed, fixed, withheld, errors)
+    diagnostics, errors = lint_files(list(current.values()), select, make_project(current))
+    changed = {
+        source.path: current[source.path].text
+        for source in sources
+        if current[source.path].text != source.text
+    }
+    return Report(current, diagnostics, changed, fixed, withheld, errors)
+
+
+def _apply(current: dict[Path, SourceFile], fixes: list[Fix]) -> dict[Path, str]:
+    edits: dict[Path, list] = {}
+    for fix in fixes:
+        for edit in fix.edits:
+            edits.setdefault(edit.path, []).append(edit)
+    return {path: apply_edits(current[path].text, file_edits) for path, file_edits in edits.items()}
+
+
+def _parsing_fixes(
+    current: dict[Path, SourceFile], chosen: list[Fix], withheld: list[str]
+) -> list[Fix]:
+    """The chosen fixes, without any whose result would not parse."""
+    if all(parses(text) for text in _apply(current, chosen).values()):
+        return chosen
+    kept = [fix for fix in chosen if all(parses(t) for t in _apply(current, [fix]).values())]
+    for fix in chosen:
+        if fix not in kept:
+            _withhold(withheld, fix, "the fixed code would not parse, so it was not written")
+    if kept and not all(parses(text) for text in _apply(current, kept).values()):
+        return []
+    return kept
+
+
+def _withhold(withheld: list[str], fix: Fix, reason: str) -> None:
+    message = f"{fix.title}: {reason}"
+    if message not in withheld:
+        withheld.append(message)
+
+
+def lint(
+    source: SourceFile, rules: Sequence[Rule], unused_noqa: bool = False
+) -> tuple[list[Diagnostic], list[InternalError]]:
+    """The diagnostics of one file on its own."""
+    return lint_files(
+        [source], everywhere(rules, unused_noqa), single_file_project({source.path: source})
+    )
+
+
+def lint_and_fix(
+    source: SourceFile, rules: Sequence[Rule], unsafe: bool, unused_noqa: bool = False
+) -> FileReport:
+    """Fix one file on its own until no fix is left; report what remains."""
+    report = fix_files([source], everywhere(rules, unused_noqa), unsafe, single_file_project)
+    final = report.sources[source.path]
+    changed = report.changed.get(source.path)
+    return FileReport(
+        final, report.diagnostics, changed, report.fixed, report.withheld, report.errors
+    )
+
+
+def parse_problem(source: SourceFile) -> Diagnostic | None:
+    """A syntax-error diagnostic when the file does not parse, else None."""
+    try:
+        source.module  # noqa: B018 - parse
+    except cst.ParserSyntaxError as error:
+        return syntax_error(source, error)
+    except RecursionError:
+        return _unparsable(source, "the file nests too deeply to parse")
+    return None
+
+
+def _key(path: Path) -> Path:
+    return Path(os.path.abspath(path))
 
 
 def parses(text: str) -> bool:
@@ -123,7 +262,20 @@ def to_diagnostic(rule: Rule, finding: Finding, source: SourceFile) -> Diagnosti
             fix = finding.fix.to_fix()
         except (LookupError, ValueError):
             fix = None
-    return Diagnostic(rule.code, finding.message, source.path, span, fix, related, span.start.line)
+    noqa_lines: tuple[int, ...] = ()
+    if finding.consumer is not None:
+        consumer = source.node_span(finding.consumer)
+        noqa_lines = (consumer.start.line, consumer.end.line)
+    return Diagnostic(
+        rule.code,
+        finding.message,
+        source.path,
+        span,
+        fix,
+        related,
+        span.start.line,
+        noqa_lines=noqa_lines,
+    )
 
 
 def syntax_error(source: SourceFile, error: cst.ParserSyntaxError) -> Diagnostic:

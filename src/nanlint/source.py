@@ -15,8 +15,12 @@ import tokenize
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import libcst as cst
+
+if TYPE_CHECKING:
+    from nanlint.notebook import CellMap
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _DROPPABLE = " \t\x0c\x0b"
@@ -28,10 +32,14 @@ class DecodeError(Exception):
 
 @dataclass(frozen=True)
 class Position:
-    """A 1-based line and a 1-based column (in characters), as ruff reports them."""
+    """A 1-based line and a 1-based column (in characters), as ruff reports them.
+
+    In a notebook, `cell` is the 1-based position of the cell and `line` the line in that cell.
+    """
 
     line: int
     column: int
+    cell: int | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +163,22 @@ class SourceFile:
     @property
     def line_count(self) -> int:
         return len(self._line_starts)
+
+    @cached_property
+    def cells(self) -> CellMap | None:
+        """For a notebook's module (see nanlint.notebook), where each cell starts."""
+        if self.path.suffix != ".ipynb":
+            return None
+        from nanlint.notebook import CellMap
+
+        return CellMap(self.text)
+
+    def line_label(self, line: int) -> str:
+        """How a message names a line: `line 7`, or `cell 3, line 1` in a notebook."""
+        if self.cells is None:
+            return f"line {line}"
+        position = self.cells.position(Position(line, 1))
+        return f"cell {position.cell}, line {position.line}"
 
 
 def align(generated: str, original: str) -> list[int]:

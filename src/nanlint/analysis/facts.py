@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
@@ -73,6 +73,7 @@ class Use:
     consumer: cst.CSTNode  # the call, operation or statement consuming it
     scope: FunctionInfo | None
     returned: bool = False  # consumed by a `return`: the value continues at the callers
+    file: Any = None  # the SourceFile of the consumer
 
 
 @dataclass
@@ -92,6 +93,19 @@ class FileAnalysis:
     module_uses: dict[cst.Call, list[cst.CSTNode]] = field(default_factory=dict)
     # function -> the calls that reach it (call sites inside this file)
     callers: dict[FunctionInfo, list[cst.Call]] = field(default_factory=dict)
+    project: Any = None  # the Project this file was analysed in
+
+    def of_file(self, source: SourceFile) -> FileAnalysis:
+        """The analysis of another file of the same project (for edits made there)."""
+        if source is self.source or self.project is None:
+            return self
+        return self.project.interpreter(source).analysis
+
+    def project_uses_of(self, origin: Origin) -> list[Use]:
+        """Uses of an origin in every file analysed with this one."""
+        if self.project is None:
+            return self.uses_of(origin)
+        return self.project.uses_of(origin)
 
     def value_of(self, node: cst.CSTNode) -> Value | None:
         return self.values.get(node)
@@ -108,4 +122,6 @@ class FileAnalysis:
         for origin in value.origins:
             existing = self.uses.setdefault(origin, [])
             if not any(u.node is use.node and u.consumer is use.consumer for u in existing):
-                existing.append(Use(origin, use.node, use.consumer, use.scope, use.returned))
+                existing.append(
+                    Use(origin, use.node, use.consumer, use.scope, use.returned, use.file)
+                )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import libcst as cst
 
@@ -15,6 +16,7 @@ class FunctionInfo:
 
     node: cst.FunctionDef | cst.Lambda = field(repr=False)
     qualname: str
+    source: Any = field(default=None, repr=False)  # the SourceFile it is defined in
     cls: ClassInfo | None = field(default=None, repr=False)
     parent: FunctionInfo | None = field(default=None, repr=False)
     assigned: frozenset[str] = frozenset()
@@ -60,6 +62,11 @@ class FunctionInfo:
             for name in self.decorator_names()
         )
 
+    def parameter_names(self) -> list[str]:
+        params = self.params
+        every = [*params.posonly_params, *params.params, *params.kwonly_params]
+        return [param.name.value for param in every if param.name.value != self.receiver]
+
     def positional_params(self) -> list[cst.Param]:
         params = self.params
         return [*params.posonly_params, *params.params]
@@ -77,6 +84,7 @@ class FunctionInfo:
 class ClassInfo:
     node: cst.ClassDef = field(repr=False)
     qualname: str
+    source: Any = field(default=None, repr=False)  # the SourceFile it is defined in
     methods: dict[str, FunctionInfo] = field(default_factory=dict)
     # name -> value expressions assigned in the class body
     class_attributes: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
@@ -94,7 +102,9 @@ class ClassInfo:
 class FileScopes:
     """Every function and class of a module, found in one walk."""
 
-    def __init__(self, module: cst.Module):
+    def __init__(self, source):
+        module = source.module
+        self.source = source
         self.functions: dict[cst.CSTNode, FunctionInfo] = {}
         self.classes: dict[cst.ClassDef, ClassInfo] = {}
         self.module_assigned = assigned_names(module.body)
@@ -215,6 +225,17 @@ class _TargetCollector(cst.CSTVisitor):
         if node.rest is not None:
             self.names.add(node.rest.value)
 
+    def visit_Call(self, node: cst.Call) -> None:
+        """`self.outputs.append(p)` writes the attribute too (it holds what is appended)."""
+        func = node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value in ("append", "extend", "insert")
+            and isinstance(func.value, cst.Attribute)
+            and isinstance(func.value.value, cst.Name)
+        ):
+            self._add(func.value)
+
     def visit_Global(self, node: cst.Global) -> None:
         self.declared.update(item.name.value for item in node.names)
 
@@ -253,6 +274,7 @@ class _Collector(cst.CSTVisitor):
         info = FunctionInfo(
             node=node,
             qualname=self._qualname(node.name.value),
+            source=self.scopes.source,
             cls=owner,
             parent=self._enclosing_function(),
             assigned=assigned_names(body) | frozenset(params),
@@ -277,6 +299,7 @@ class _Collector(cst.CSTVisitor):
         info = FunctionInfo(
             node=node,
             qualname=self._qualname("<lambda>"),
+            source=self.scopes.source,
             parent=self._enclosing_function(),
             assigned=frozenset(params),
         )
@@ -287,7 +310,9 @@ class _Collector(cst.CSTVisitor):
         self.stack.pop()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        info = ClassInfo(node=node, qualname=self._qualname(node.name.value))
+        info = ClassInfo(
+            node=node, qualname=self._qualname(node.name.value), source=self.scopes.source
+        )
         for statement in node.body.body if isinstance(node.body, cst.IndentedBlock) else []:
             if isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:

@@ -27,6 +27,7 @@ from nanlint.analysis.values import (
     TorchModule,
     Value,
     join_all,
+    list_items,
 )
 
 if TYPE_CHECKING:
@@ -186,10 +187,11 @@ def _preserve(arg: ArgFact | None, op: str, role: StepRole, node: cst.CSTNode) -
 
 
 def _join_tensors(call: Call) -> Value:
+    """torch.cat / torch.stack of tensors of one kind (a literal list or a Collection)."""
     positional = call.positional()
-    if not positional or not isinstance(positional[0].value, Sequence):
+    if not positional:
         return UNKNOWN
-    items = positional[0].value.items
+    items = list_items(positional[0].value)
     if not items or not all(isinstance(item, Tensor) for item in items):
         return UNKNOWN
     joined = join_all(list(items))

@@ -49,8 +49,9 @@ class _Needs:
     """Other consumers that a removal at the origin affects."""
 
     required: set[cst.CSTNode] = field(default_factory=set)  # must be rewritten too
-    candidates: set[cst.CSTNode] = field(default_factory=set)  # rewritten if losses (remote)
-    affected: set[cst.CSTNode] = field(default_factory=set)  # will receive logits (remote)
+    # (file, consumer) pairs of a remote producer's other uses:
+    candidates: set[tuple] = field(default_factory=set)  # rewritten too if they are consumers
+    affected: set[tuple] = field(default_factory=set)  # receive the changed value
 
 
 SinkOf = Callable[[cst.CSTNode], "Consumer | None"]
@@ -99,8 +100,8 @@ def plan_component(
             if sink is None:
                 return None
             pending.append(sink)
-        for consumer in needs.candidates - set(component):
-            sink = sink_of(consumer)
+        for _, consumer in needs.candidates:
+            sink = sink_of(consumer) if consumer not in component else None
             if sink is not None:
                 pending.append(sink)
         if not pending:
@@ -110,26 +111,28 @@ def plan_component(
     for sink in component.values():
         plan_sink(sink, plan)
         _recover(analysis, plan, sink, set(component), needs, rewrite, transforms)
-    affected = needs.affected | needs.candidates
-    affected = sorted(affected - set(component), key=lambda n: analysis.source.node_offsets(n))
+    affected = sorted(
+        (use for use in needs.affected | needs.candidates if use[1] not in component),
+        key=lambda use: (str(use[0].path), use[0].node_offsets(use[1])),
+    )
     if affected:
-        places = ", ".join(_place(analysis, node) for node in affected)
+        places = ", ".join(_place(analysis.source, file, node) for file, node in affected)
         plan.downgrade(
-            Applicability.UNSAFE, f"these other uses now receive the changed value: {places}"
+            Applicability.UNSAFE, f"these other uses now receive {rewrite.receives}: {places}"
         )
     if plan.removes_comments():
         plan.downgrade(Applicability.UNSAFE, "the edit deletes a comment")
     return plan
 
 
-def _place(analysis: FileAnalysis, node: cst.CSTNode) -> str:
-    """`line 46 (`model(x) > 0.5`)`: where another use of the probabilities is."""
-    source = analysis.source
-    line = source.position_at(source.node_offsets(node)[0]).line
-    text = " ".join(source.module.code_for_node(node).split())
+def _place(here, file, node: cst.CSTNode) -> str:
+    """`line 46 (`model(x) > 0.5`)`, or `predict.py:12 (...)` in another file."""
+    line = file.position_at(file.node_offsets(node)[0]).line
+    text = " ".join(file.module.code_for_node(node).split())
     if len(text) > 60:
         text = text[:57] + "..."
-    return f"line {line} (`{text}`)"
+    where = f"line {line}" if file is here else f"{file.path}:{line}"
+    return f"{where} (`{text}`)"
 
 
 def _recover(
@@ -163,7 +166,7 @@ def _recover_source(
 ) -> bool:
     origin = source.origin
     file = analysis.source
-    if origin.removal is Removal.NONE or origin.file is not file:
+    if origin.removal is Removal.NONE:
         return False
     for step in source.steps:
         if step.role is StepRole.OPAQUE or (
@@ -173,9 +176,15 @@ def _recover_source(
     if not origin.exact:
         plan.downgrade(Applicability.UNSAFE, f"{origin.label} is not the function its fix assumes")
     inside = within(file, arg.node)
-    if not source.hops and origin.removal is Removal.CALL and inside(origin.node):
+    same_file = origin.file is file
+    if same_file and not source.hops and origin.removal is Removal.CALL and inside(origin.node):
         return _at_origin(plan, analysis, origin, source, rewrite)
-    local = not source.hops and origin.removal is Removal.CALL and origin.scope is sink.fact.scope
+    local = (
+        same_file
+        and not source.hops
+        and origin.removal is Removal.CALL
+        and origin.scope is sink.fact.scope
+    )
     if local:
         read = _variable_read(arg, source, inside)
         if read is not None and rewrite.in_place_of(
@@ -192,10 +201,11 @@ def _recover_source(
     for use in _other_uses(analysis, origin, component):
         if use.returned:
             continue
+        place = (use.file or file, use.consumer)
         if isinstance(use.consumer, cst.Call):
-            needs.candidates.add(use.consumer)
+            needs.candidates.add(place)
         else:
-            needs.affected.add(use.consumer)
+            needs.affected.add(place)
     return _at_origin(plan, analysis, origin, source, rewrite)
 
 
@@ -217,4 +227,4 @@ def _at_origin(
 
 
 def _other_uses(analysis: FileAnalysis, origin: Origin, component: set) -> list:
-    return [use for use in analysis.uses_of(origin) if use.consumer not in component]
+    return [use for use in analysis.project_uses_of(origin) if use.consumer not in component]

@@ -68,7 +68,13 @@ class KindIntoLossRule(Rule):
                 f"{_capitalised(describe(analysis, arg.value))} reach `{sink.loss_label}`"
                 f": {self.consequence(sink, kind)}"
             )
-            yield Finding(arg.node, message, related_origins(arg.value), self._fix(analysis, sink))
+            yield Finding(
+                arg.node,
+                message,
+                related_origins(arg.value),
+                self._fix(analysis, sink),
+                consumer=sink.fact.node,
+            )
 
     def _fix(self, analysis: FileAnalysis, sink: SinkCall) -> EditPlan | None:
         plan = plan_component(
@@ -89,7 +95,7 @@ def describe(analysis: FileAnalysis, value: Tensor) -> str:
     source = value.sources[0]
     origin = source.origin
     position = origin.file.position_at(origin.file.node_offsets(origin.node)[0])
-    where = f"line {position.line}"
+    where = origin.file.line_label(position.line)
     if origin.file is not analysis.source:
         where = f"{origin.file.path}:{position.line}"
     via = ""

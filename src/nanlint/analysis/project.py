@@ -1,0 +1,316 @@
+"""The project: the files being linted and the project files they import, analysed together.
+
+A model defined in `models/unet.py` and trained in `train.py` meet here. Imports between
+project files are resolved against package roots derived from the linted paths (a `src/`
+layout too); third-party imports stay external. A project file is read, parsed and
+evaluated only when an analysed file actually uses something from it.
+
+Parameters get the values their call sites pass (`train(Net(), nn.BCELoss(), loader)`):
+the files are analysed in rounds, each round binding every function's parameters to the
+join of what the previous round saw at its call sites, until nothing changes. A function
+whose reference escapes (passed as a value) keeps unknown parameters.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nanlint.analysis.facts import FileAnalysis
+from nanlint.analysis.scopes import FileScopes, FunctionInfo
+from nanlint.analysis.values import ABSENT, UNKNOWN, ModuleRef, ProjectName, Value, join
+from nanlint.source import DecodeError, SourceFile
+
+# Directories never searched for project modules.
+_NOT_PROJECT = frozenset(
+    (
+        ".git",
+        ".hg",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        "site-packages",
+        "__pycache__",
+        "node_modules",
+        "build",
+        "dist",
+    )
+)
+_PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+MAX_ROUNDS = 4
+
+
+@dataclass
+class CallSites:
+    """What one round saw at the call sites of a function in one receiver context."""
+
+    passed: list[dict[str, Value]] = field(default_factory=list)
+    unclear: set[str] = field(default_factory=set)  # parameters some site passes by unpacking
+    all_unclear: bool = False  # a site unpacks **kwargs or *args over every parameter
+
+
+class Project:
+    def __init__(self, roots: Iterable[Path] = (), sources: dict[Path, SourceFile] | None = None):
+        self.roots = [Path(root) for root in dict.fromkeys(roots)]
+        self._sources: dict[Path, SourceFile | None] = {
+            _absolute(Path(path)): source for path, source in (sources or {}).items()
+        }
+        self._scopes: dict[int, FileScopes] = {}
+        self._interpreters: dict[Path, object] = {}
+        self._module_paths: dict[str, Path | None] = {}
+        self.defaults: dict[tuple[FunctionInfo, str], Value] = {}
+        self.bindings: dict[tuple, dict[str, Value]] = {}
+        self.call_sites: dict[tuple, CallSites] = {}
+        self.escaped: set[int] = set()  # ids of function and class nodes referenced as values
+        self.analyses: dict[Path, FileAnalysis] = {}
+        self._running: set[tuple] = set()
+
+    @classmethod
+    def for_paths(
+        cls, paths: Iterable[Path], sources: dict[Path, SourceFile] | None = None
+    ) -> Project:
+        """A project whose roots are the package roots of `paths` and their project tops."""
+        roots: list[Path] = []
+        for path in paths:
+            root = package_root(Path(path))
+            roots.append(root)
+            top = project_top(root)
+            if top is not None:
+                roots += [top, top / "src"]
+        return cls([root for root in roots if root.is_dir()], sources)
+
+    # -- files -------------------------------------------------------------------------
+
+    def source(self, path: Path) -> SourceFile | None:
+        """The file at `path`, read and decoded once (None when it cannot be read)."""
+        path = _absolute(path)
+        if path not in self._sources:
+            try:
+                self._sources[path] = SourceFile.from_bytes(path, path.read_bytes())
+            except (OSError, DecodeError):
+                self._sources[path] = None
+        return self._sources[path]
+
+    def scopes(self, source: SourceFile) -> FileScopes:
+        """The file's functions and classes, shared by every round."""
+        key = id(source)
+        if key not in self._scopes:
+            self._scopes[key] = FileScopes(source)
+        return self._scopes[key]
+
+    def package_of(self, source: SourceFile) -> str | None:
+        """The package a file's relative imports resolve against (`models` for models/unet.py)."""
+        name = self.module_name(Path(source.path))
+        if name is None:
+            return None
+        is_package = Path(source.path).name == "__init__.py"
+        return name if is_package else name.rpartition(".")[0]
+
+    def module_name(self, path: Path) -> str | None:
+        path = _absolute(path)
+        for root in self.roots:
+            try:
+                relative = path.relative_to(_absolute(root))
+            except ValueError:
+                continue
+            parts = list(relative.with_suffix("").parts)
+            if parts and parts[-1] == "__init__":
+                parts.pop()
+            if parts and all(part.isidentifier() for part in parts):
+                return ".".join(parts)
+        return None
+
+    def module_path(self, qualname: str) -> Path | None:
+        """The project file of module `qualname`, if there is one."""
+        if qualname not in self._module_paths:
+            self._module_paths[qualname] = self._find_module(qualname)
+        return self._module_paths[qualname]
+
+    def _find_module(self, qualname: str) -> Path | None:
+        if not qualname or not all(part.isidentifier() for part in qualname.split(".")):
+            return None
+        relative = Path(*qualname.split("."))
+        for root in self.roots:
+            for candidate in (
+                root / relative / "__init__.py",
+                root.joinpath(relative).with_suffix(".py"),
+            ):
+                if candidate.is_file() and not _NOT_PROJECT.intersection(candidate.parts):
+                    return candidate
+        return None
+
+    # -- interpreters --------------------------------------------------------------------
+
+    def interpreter(self, source: SourceFile):
+        """The current round's interpreter of a file (created on first use)."""
+        from nanlint.analysis.interpreter import Interpreter
+
+        path = _absolute(Path(source.path))
+        interpreter = self._interpreters.get(path)
+        if interpreter is None:
+            interpreter = Interpreter(source, self)
+            self._interpreters[path] = interpreter
+        return interpreter
+
+    def interpreter_at(self, path: Path):
+        source = self.source(path)
+        return None if source is None else self.interpreter(source)
+
+    def resolve(self, qualname: str, depth: int = 0) -> Value | None:
+        """A project value for an imported qualified name, or None when it is not a project's.
+
+        `models.unet.UNet` is module `models.unet`'s global `UNet` (which may itself be an
+        import re-exported through a package `__init__`); `models` is the module itself.
+        """
+        if depth > 8:
+            return UNKNOWN
+        parts = qualname.split(".")
+        for cut in range(len(parts), 0, -1):
+            path = self.module_path(".".join(parts[:cut]))
+            if path is None:
+                continue
+            value: Value = ModuleRef(path, ".".join(parts[:cut]))
+            for name in parts[cut:]:
+                value = self.member(value, name, depth + 1)
+            return value
+        return None
+
+    def member(self, module: Value, name: str, depth: int = 0) -> Value:
+        """`module.name` for a project module: a global of its file, or a submodule."""
+        if not isinstance(module, ModuleRef):
+            return UNKNOWN
+        submodule = self.module_path(f"{module.qualname}.{name}")
+        interpreter = self.interpreter_at(module.path)
+        value = interpreter.module_global(name) if interpreter is not None else ABSENT
+        if value is ABSENT:
+            if submodule is not None:
+                return ModuleRef(submodule, f"{module.qualname}.{name}")
+            return UNKNOWN
+        if isinstance(value, ProjectName):  # re-exported: `from .unet import UNet` in __init__
+            return self.resolve(value.qualname, depth + 1) or UNKNOWN
+        return value
+
+    # -- rounds ----------------------------------------------------------------------------
+
+    def analyze(self, sources: Iterable[SourceFile]) -> tuple[dict[Path, FileAnalysis], list]:
+        """Analyse `sources` (and what they use) until parameter bindings are stable.
+
+        Returns the analyses by absolute path, and the (source, exception) of any file whose
+        analysis failed (the others are still analysed).
+        """
+        sources = list(sources)
+        failures: list = []
+        for _ in range(MAX_ROUNDS):
+            self._start_round()
+            self.analyses, failures = {}, []
+            for source in sources:
+                try:
+                    self.analyses[_absolute(Path(source.path))] = self.interpreter(source).run()
+                except Exception as error:  # one file's failure must not stop the others
+                    failures.append((source, error))
+            bindings = self._bindings()
+            if bindings == self.bindings:
+                break
+            self.bindings = bindings
+        return self.analyses, failures
+
+    def _start_round(self) -> None:
+        self._interpreters = {}
+        self._running = set()
+        self.call_sites = {}
+        self.escaped = set()
+
+    def record_call(
+        self, key: tuple, passed: dict[str, Value], unclear: set[str], all_unclear: bool
+    ) -> None:
+        sites = self.call_sites.setdefault(key, CallSites())
+        sites.passed.append(passed)
+        sites.unclear |= unclear
+        sites.all_unclear = sites.all_unclear or all_unclear
+
+    def record_escape(self, node) -> None:
+        self.escaped.add(id(node))
+
+    def _bindings(self) -> dict[tuple, dict[str, Value]]:
+        """Each function context's parameter values: the join over its call sites."""
+        bindings: dict[tuple, dict[str, Value]] = {}
+        for key, sites in self.call_sites.items():
+            info = key[0]
+            if sites.all_unclear or id(info.node) in self.escaped or _escaped_class(self, info):
+                continue
+            values: dict[str, Value] = {}
+            for name in info.parameter_names():
+                if name in sites.unclear:
+                    continue
+                joined: Value = ABSENT
+                for passed in sites.passed:
+                    joined = join(
+                        joined, passed.get(name, self.defaults.get((info, name), UNKNOWN))
+                    )
+                if joined is not ABSENT and joined is not UNKNOWN:
+                    values[name] = joined
+            if values:
+                bindings[key] = values
+        return bindings
+
+    def uses_of(self, origin) -> list:
+        """Every recorded use of an origin, in every file of this round."""
+        uses = []
+        for interpreter in self.interpreters():
+            uses.extend(interpreter.analysis.uses_of(origin))
+        return uses
+
+    def interpreters(self) -> list:
+        return list(self._interpreters.values())
+
+    def external_attribute_writes(self, info) -> frozenset[str]:
+        """Attributes assigned from outside a class (`model.head = ...`) in any loaded file."""
+        names: set[str] = set()
+        for interpreter in self.interpreters():
+            names |= interpreter.scopes.external_attribute_writes
+        return frozenset(names)
+
+    # -- functions being evaluated ----------------------------------------------------------
+
+    def start(self, info: FunctionInfo, context) -> None:
+        self._running.add((info, context))
+
+    def stop(self, info: FunctionInfo, context) -> None:
+        self._running.discard((info, context))
+
+    def running(self, info: FunctionInfo, context=...) -> bool:
+        """Whether `info` is being evaluated (in `context`, or in any context)."""
+        if context is ...:
+            return any(key[0] is info for key in self._running)
+        return (info, context) in self._running
+
+
+def _escaped_class(project: Project, info: FunctionInfo) -> bool:
+    """A constructor whose class is passed around as a value can be called anywhere."""
+    return info.name == "__init__" and info.cls is not None and id(info.cls.node) in project.escaped
+
+
+def package_root(path: Path) -> Path:
+    """The directory a file's top-level package lives in (the first without __init__.py)."""
+    directory = _absolute(path).parent
+    while (directory / "__init__.py").is_file() and directory.parent != directory:
+        directory = directory.parent
+    return directory
+
+
+def project_top(directory: Path) -> Path | None:
+    """The nearest enclosing directory that looks like a project's top (pyproject, .git)."""
+    current = _absolute(directory)
+    while True:
+        if any((current / marker).exists() for marker in _PROJECT_MARKERS):
+            return current
+        if current.parent == current:
+            return None
+        current = current.parent
+
+
+def _absolute(path: Path) -> Path:
+    return Path(os.path.abspath(path))
