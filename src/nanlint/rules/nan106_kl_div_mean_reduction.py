@@ -161,6 +161,21 @@ class KlDivMeanReduction(Rule):
             """,
             expect=("8:9", "9:38"),
         ),
+        Invalid(
+            """
+            import torch.nn as nn
+
+            criterion = nn.KLDivLoss(  # soft targets
+            )
+            """,
+            expect=("3:13",),
+            unsafe_fixed="""
+            import torch.nn as nn
+
+            criterion = nn.KLDivLoss(reduction="batchmean"  # soft targets
+            )
+            """,
+        ),
     )
 
     valid = (
@@ -241,8 +256,8 @@ def _fix(analysis: FileAnalysis, setup: LossSetup, reduction: Reduction) -> Edit
         argument = 'reduction="batchmean"'
         if call.args:
             plan.append_arguments(file, call, [argument])
-        else:
-            plan.replace(file, call, call.func, f"({argument})")
+        else:  # right after the opening parenthesis, keeping what is inside
+            plan.insert(file, file.text.index("(", file.node_offsets(call.func)[1]) + 1, argument)
         return plan
     node = reduction.arg.node
     if not isinstance(node, cst.SimpleString):
