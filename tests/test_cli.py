@@ -138,6 +138,26 @@ def test_select_ignore_and_exit_zero(project, args, exit_code):
     assert run("check", *args).exit_code == exit_code
 
 
+@pytest.mark.parametrize(
+    "args, codes",
+    [
+        ((), []),
+        (("--select", "NAN205"), ["NAN205"]),
+        (("--select", "NAN206"), ["NAN206"]),
+        (("--select", "NAN2"), ["NAN205", "NAN206"]),
+        (("--select", "ALL", "--ignore", "NAN206"), ["NAN205"]),
+    ],
+)
+def test_precision_rules_are_off_by_default(tmp_path, monkeypatch, args, codes):
+    (tmp_path / "rates.py").write_text(
+        "import torch\n\n\ndef f(x):\n    return torch.log(1 + x), torch.exp(x) - 1\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    result = run("check", "--output-format", "concise", *args)
+    assert [line.split()[1] for line in result.output.splitlines() if "NAN" in line] == codes
+    assert result.exit_code == (1 if codes else 0)
+
+
 @pytest.mark.parametrize("selector", ["NAN999", "E501", "nan9", "ALLX", "NAN1X"])
 def test_unknown_selector_is_a_usage_error(project, selector):
     result = CliRunner().invoke(main, ["check", "--select", selector])

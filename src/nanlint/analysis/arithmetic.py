@@ -62,21 +62,21 @@ def binary(
 def add(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
     for one, other in ((left, right), (right, left)):
         value = one.value
-        if isinstance(value, Tensor) and value.kind is Kind.EXP and _is_number(other, 1):
+        if isinstance(value, Tensor) and value.kind is Kind.EXP and is_number(other, 1):
             return value.transform(
                 Kind.ONE_PLUS_EXP, Step("add_one", node, StepRole.TRANSFORM, one.node)
             )
         if isinstance(value, Tensor) and value.kind in _PROBABILITIES and is_eps(other):
             return value.with_step(Step("eps", node, StepRole.GUARD, one.node))
     for one, other in ((left, right), (right, left)):
-        if _is_number(other, 1) and _maybe_tensor(one.value):
+        if is_number(other, 1) and _maybe_tensor(one.value):
             return _produced(Kind.ONE_PLUS, "1 + x", node, one.node, file, scope)
     return UNKNOWN
 
 
 def subtract(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
     value = right.value
-    if _is_number(left, 1) and isinstance(value, Tensor) and value.kind is Kind.PROB_SIGMOID:
+    if is_number(left, 1) and isinstance(value, Tensor) and value.kind is Kind.PROB_SIGMOID:
         return value.transform(
             Kind.SIGMOID_COMPLEMENT, Step("complement", node, StepRole.TRANSFORM, right.node)
         )
@@ -98,7 +98,7 @@ def _multiply(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope
 
 
 def power(base: ArgFact, exponent: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
-    if _is_number(exponent, 2) and _maybe_tensor(base.value):
+    if is_number(exponent, 2) and _maybe_tensor(base.value):
         return _produced(Kind.SQUARE, "x ** 2", node, base.node, file, scope)
     return UNKNOWN
 
@@ -115,7 +115,7 @@ def _divide(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: 
     exp_operand = denominator.sources[0].origin.operand
     if denominator.kind is Kind.ONE_PLUS_EXP and exp_operand is not None:
         negated = _negated(exp_operand)
-        if _is_number(left, 1) and negated is not None:
+        if is_number(left, 1) and negated is not None:
             return _produced(Kind.PROB_SIGMOID, "1 / (1 + exp(-x))", node, negated, file, scope)
         if _exp_of(left.value, exp_operand):
             return _produced(
@@ -250,7 +250,7 @@ def _negated(node: cst.CSTNode) -> cst.BaseExpression | None:
     return None
 
 
-def _is_number(arg: ArgFact, number: float) -> bool:
+def is_number(arg: ArgFact, number: float) -> bool:
     value = arg.value
     return (
         isinstance(value, Constant)

@@ -104,3 +104,19 @@ def _reads(node: cst.CSTNode) -> list[cst.Name] | None:
             return None
         reads += inner
     return reads
+
+
+def assigned_value(analysis: FileAnalysis, node: cst.CSTNode) -> cst.BaseExpression | None:
+    """The expression a name read holds, when a single plain assignment reaches the read."""
+    defs = analysis.reads.get(node) if isinstance(node, cst.Name) else None
+    if not defs or len(defs) != 1:
+        return None
+    (target,) = defs
+    parents = analysis.source.parents
+    parent = parents.get(target)
+    if isinstance(parent, cst.AnnAssign):
+        return parent.value
+    assign = parents.get(parent) if isinstance(parent, cst.AssignTarget) else None
+    if isinstance(assign, cst.Assign) and len(assign.targets) == 1:
+        return assign.value
+    return None

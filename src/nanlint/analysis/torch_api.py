@@ -127,6 +127,11 @@ OPERATIONS: dict[str, Operation] = {
         ("torch.reciprocal", "torch.reciprocal_"), ("reciprocal", "reciprocal_"), ("input",)
     ),
     "where": Operation(("torch.where",), (), ("condition", "input", "other")),
+    "abs": Operation(
+        ("torch.abs", "torch.abs_", "torch.absolute", "builtins.abs"),
+        ("abs", "abs_", "absolute", "absolute_"),
+        ("input",),
+    ),
 }
 OPERATION_BY_FUNCTION = {name: key for key, op in OPERATIONS.items() for name in op.functions}
 OPERATION_BY_METHOD = {name: key for key, op in OPERATIONS.items() for name in op.methods}

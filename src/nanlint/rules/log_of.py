@@ -16,13 +16,12 @@ import libcst as cst
 
 from nanlint.analysis.facts import ArgFact, CallFact, FileAnalysis
 from nanlint.analysis.kinds import Kind
-from nanlint.analysis.names import within, writable_at
+from nanlint.analysis.local import replace_consumer
 from nanlint.analysis.operations import OperationCall, match, operation_calls
 from nanlint.analysis.producers import ProducerRewrite
 from nanlint.analysis.rewrite import EditPlan, Part, needs_parentheses
 from nanlint.analysis.unwrap import plan_component
-from nanlint.analysis.values import Source, StepRole, Tensor
-from nanlint.fixes import Applicability
+from nanlint.analysis.values import Source, Tensor
 from nanlint.rules.base import Finding, Rule
 from nanlint.rules.into_loss import describe, related_origins
 
@@ -59,6 +58,14 @@ class LogOfRule(Rule):
     # How to fix a producer that lives elsewhere (None: only local fixes).
     remote_rewrite: ClassVar[ProducerRewrite | None] = None
 
+    def kinds_at(self, operation: str) -> frozenset[Kind]:
+        """The kinds that are wrong at `operation` (by default `kinds`, at every operation)."""
+        return self.kinds
+
+    def exempt(self, analysis: FileAnalysis, source: Source) -> bool:
+        """Whether a source of the right kind is a stable form after all (by default never)."""
+        return False
+
     def consequence(self, call: LogCall) -> str:
         raise NotImplementedError
 
@@ -80,9 +87,9 @@ class LogOfRule(Rule):
     def log_call(self, analysis: FileAnalysis, node: cst.CSTNode) -> LogCall | None:
         """`node` as a log call this rule flags, else None."""
         fact = analysis.calls.get(node)  # type: ignore[arg-type]
-        return None if fact is None else self.log_call_of(fact)
+        return None if fact is None else self.log_call_of(analysis, fact)
 
-    def log_call_of(self, fact: CallFact) -> LogCall | None:
+    def log_call_of(self, analysis: FileAnalysis, fact: CallFact) -> LogCall | None:
         """The log call `fact` is, when this rule flags it."""
         operation = match(fact.callee, fact.args)
         if operation is None or operation.name not in self.operations:
@@ -90,13 +97,15 @@ class LogOfRule(Rule):
         arg = operation.input
         if arg is None or arg.star or not isinstance(arg.value, Tensor):
             return None
-        if arg.value.kind not in self.kinds:
+        if arg.value.kind not in self.kinds_at(operation.name):
+            return None
+        if any(self.exempt(analysis, source) for source in arg.value.sources):
             return None
         return LogCall(fact, operation)
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
         for fact, _ in operation_calls(analysis, *self.operations):
-            call = self.log_call_of(fact)
+            call = self.log_call_of(analysis, fact)
             if call is None:
                 continue
             name = "log1p" if call.operation.name == "log1p" else "log"
@@ -129,33 +138,14 @@ class LogOfRule(Rule):
         return []
 
     def _local_fix(self, analysis: FileAnalysis, call: LogCall) -> EditPlan | None:
-        value = call.value
-        if len(value.sources) != 1:
-            return None
-        source = value.sources[0]
-        origin = source.origin
-        if source.hops or origin.file is not analysis.source or origin.operand is None:
-            return None
-        inside = within(analysis.source, call.fact.node)
-        if not inside(origin.node) and origin.scope is not call.fact.scope:
-            return None
-        plan = EditPlan(self.fix_title(call))
-        for step in source.steps:
-            if step.role is StepRole.GUARD:
-                plan.downgrade(
-                    Applicability.UNSAFE,
-                    f"drops the `{step.op}` guard, which changed the value (the eps shifts every log)",
-                )
-            elif step.role is not StepRole.TRANSFORM or step.op not in self.transforms:
-                return None
-        if not origin.exact:
-            plan.downgrade(
-                Applicability.UNSAFE, f"{origin.label} is not the function its fix assumes"
-            )
-        parts = self.replacement(plan, analysis, call, source)
-        if parts is None or not writable_at(analysis, parts, call.fact.node, call.fact.env):
-            return None
-        plan.replace(analysis.source, call.fact.node, *parts)
-        if plan.removes_comments():
-            plan.downgrade(Applicability.UNSAFE, "the edit deletes a comment")
-        return plan
+        return replace_consumer(
+            analysis,
+            call.fact.node,
+            call.fact.env,
+            call.fact.scope,
+            call.value,
+            self.fix_title(call),
+            self.transforms,
+            lambda plan, source: self.replacement(plan, analysis, call, source),
+            guard_note="drops the `{op}` guard, which changed the value (the eps shifts every log)",
+        )
