@@ -811,10 +811,7 @@ class Interpreter:
         self._record_site(info, context, args)
         if frame.record:
             self.analysis.callers.setdefault(info, []).append(call.node)
-        value = self.summary(info, context)
-        if isinstance(value, Tensor):
-            return value.with_hop(Hop(info.qualname, info.node, info.source))
-        return value
+        return _with_hop(self.summary(info, context), Hop(info.qualname, info.node, info.source))
 
     def _record_site(self, info: FunctionInfo, context: Context | None, args) -> None:
         """What a call site passes to each parameter (the project binds parameters to it)."""
@@ -1047,6 +1044,17 @@ def _known_torch_name(qualname: str) -> bool:
         or qualname in api.LOSS_BY_FUNCTION
         or api.is_torch_module_class(qualname)
     )
+
+
+def _with_hop(value: Value, hop: Hop) -> Value:
+    """A function's result marked with the return it came through (tuples item by item)."""
+    if isinstance(value, Tensor):
+        return value.with_hop(hop)
+    if isinstance(value, Sequence):
+        return Sequence(
+            tuple(_with_hop(item, hop) for item in value.items), value.nodes, value.is_list
+        )
+    return value
 
 
 def primary_context(info: FunctionInfo) -> Context | None:

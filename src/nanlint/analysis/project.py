@@ -355,26 +355,42 @@ class Project:
         self.escaped.add(id(node))
 
     def _bindings(self) -> dict[tuple, dict[str, Value]]:
-        """Each function context's parameter values: the join over its call sites."""
+        """Each function context's parameter values: the join over its call sites.
+
+        A method's primary context (any receiver of its class) sees every call site of the
+        method, whatever the receiver: `Trainer(...)` and a subclass's `super().__init__(...)`.
+        """
+        from nanlint.analysis.interpreter import primary_context
+
+        by_function: dict[FunctionInfo, CallSites] = {}
+        for (info, _), sites in self.call_sites.items():
+            merged = by_function.setdefault(info, CallSites())
+            merged.passed += sites.passed
+            merged.unclear |= sites.unclear
+            merged.all_unclear = merged.all_unclear or sites.all_unclear
+        keys = dict(self.call_sites)
+        for info, sites in by_function.items():
+            keys[(info, primary_context(info))] = sites
         bindings: dict[tuple, dict[str, Value]] = {}
-        for key, sites in self.call_sites.items():
-            info = key[0]
-            if sites.all_unclear or id(info.node) in self.escaped or _escaped_class(self, info):
-                continue
-            values: dict[str, Value] = {}
-            for name in info.parameter_names():
-                if name in sites.unclear:
-                    continue
-                joined: Value = ABSENT
-                for passed in sites.passed:
-                    joined = join(
-                        joined, passed.get(name, self.defaults.get((info, name), UNKNOWN))
-                    )
-                if joined is not ABSENT and bindable(joined):
-                    values[name] = joined
+        for key, sites in keys.items():
+            values = self._bound(key[0], sites)
             if values:
                 bindings[key] = values
         return bindings
+
+    def _bound(self, info: FunctionInfo, sites: CallSites) -> dict[str, Value]:
+        if sites.all_unclear or id(info.node) in self.escaped or _escaped_class(self, info):
+            return {}
+        values: dict[str, Value] = {}
+        for name in info.parameter_names():
+            if name in sites.unclear:
+                continue
+            joined: Value = ABSENT
+            for passed in sites.passed:
+                joined = join(joined, passed.get(name, self.defaults.get((info, name), UNKNOWN)))
+            if joined is not ABSENT and bindable(joined):
+                values[name] = joined
+        return values
 
     def uses_of(self, origin) -> list:
         """Every recorded use of an origin, in every file of this round."""

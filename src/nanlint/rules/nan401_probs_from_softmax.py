@@ -222,6 +222,6 @@ def _over_last_dim(analysis: FileAnalysis, source: Source) -> bool:
     dim = source.origin.option("dim")
     return (
         dim is not None
-        and analysis.source.node_text(dim) == "-1"
+        and source.origin.file.node_text(dim) == "-1"
         and all(step.op in api.SAME_LAYOUT_METHODS for step in source.steps)
     )
