@@ -93,6 +93,7 @@ class Frame:
     outer: Frame | None = None  # set for class bodies: names fall back to the enclosing frame
     context: Context | None = None  # the receiver's (class, exact) for a method
     record: bool = True  # whether facts are recorded (the primary run of a function)
+    on_demand: bool = False  # a module statement of a dependency: other globals on demand
 
     @property
     def receiver(self) -> str | None:
@@ -112,12 +113,23 @@ class Interpreter:
         self.objects = ObjectModel(self)
         self.summaries: dict[tuple, Value] = {}
         self.histories: dict[FunctionInfo | None, dict[str, list[Value]]] = {}
+        self.recording = False  # facts are recorded only for the files being analysed
+        self.depth = 0  # how many dependency hops from a file being analysed
         self._module_state = "pending"
+        self._on_demand: dict[str, Value] = {}
+        self._demanding: set[str] = set()
+        self._demand_history: dict[str, list[Value]] = {}
+        self._evaluated: set[cst.CSTNode] = set()
 
     # -- driver -----------------------------------------------------------------------
 
     def run(self) -> FileAnalysis:
-        """Evaluate the module, then every function not yet evaluated (in source order)."""
+        """Evaluate the module, then every function not yet evaluated (in source order),
+        recording facts. What ran before without recording (as someone's dependency) runs
+        again: it is deterministic, so its results do not change."""
+        if not self.recording:
+            self.recording, self.depth = True, 0
+            self.summaries.clear()
         self.evaluate_module()
         done: set[FunctionInfo] = set()
         while len(done) < len(self.scopes.functions):  # lambdas appear as they are met
@@ -131,7 +143,7 @@ class Interpreter:
         if self._module_state != "pending":
             return
         self._module_state = "running"
-        frame = Frame(None, {})
+        frame = Frame(None, {}, record=self.recording)
         self.histories[None] = frame.history
         try:
             self.exec_block(self.module.body, frame)
@@ -139,23 +151,64 @@ class Interpreter:
             self._module_state = "done"
 
     def module_global(self, name: str) -> Value:
-        """The value of a module-level name (ABSENT when the module never binds it)."""
-        self.evaluate_module()
-        values = self.histories[None].get(name)
-        return join_all(values) if values else ABSENT
+        """The value of a module-level name (ABSENT when the module never binds it).
+
+        A file that is not being analysed is evaluated on demand: only the top-level
+        statements that bind `name`, and then what they read, so that a dependency of a
+        dependency is not read unless something needs it.
+        """
+        if self._module_state != "pending":
+            values = self.histories[None].get(name)
+            return join_all(values) if values else ABSENT
+        if name not in self._on_demand:
+            if name in self._demanding:
+                return UNKNOWN
+            self._demanding.add(name)
+            try:
+                for statement in self.scopes.binders.get(name, ()):
+                    self._evaluate_on_demand(statement)
+            finally:
+                self._demanding.discard(name)
+            values = self._demand_history.get(name)
+            self._on_demand[name] = join_all(values) if values else self._from_stars(name)
+        return self._on_demand[name]
+
+    def _evaluate_on_demand(self, statement: cst.CSTNode) -> None:
+        if statement in self._evaluated:
+            return
+        self._evaluated.add(statement)
+        frame = Frame(None, {}, history=self._demand_history, on_demand=True, record=False)
+        self.exec_statement(statement, frame)
+
+    def _from_stars(self, name: str) -> Value:
+        """A name a `from <project module> import *` brings in, else ABSENT."""
+        for star in self.imports.star_modules:
+            value = self.project.resolve(f"{star}.{name}", self.depth)
+            if value is not None and value is not UNKNOWN:
+                return value
+        return ABSENT
+
+    def module_values(self) -> dict[str, list[Value]]:
+        """Every module-level name evaluated so far, with the values bound to it."""
+        return self.histories.get(None) or self._demand_history
 
     def owner(self, info) -> Interpreter:
-        """The interpreter of the file that defines a function or class."""
-        if info.source is self.source:
-            return self
-        owner = self.project.interpreter(info.source)
-        owner.evaluate_module()
+        """The interpreter of the file that defines a function or class, with that
+        definition evaluated (its class and decorators known)."""
+        owner = self if info.source is self.source else self.project.interpreter(info.source)
+        if owner._module_state == "pending":
+            node = info.node
+            top = owner.scopes.top_level.get(node)
+            if top is None and getattr(info, "cls", None) is not None:
+                top = owner.scopes.top_level.get(info.cls.node)
+            if top is not None:
+                owner._evaluate_on_demand(top)
         return owner
 
     def resolved(self, value: Value) -> Value:
         """A lazily imported project name, resolved now that it is used."""
         if isinstance(value, ProjectName):
-            return self.project.resolve(value.qualname) or UNKNOWN
+            return self.project.resolve(value.qualname, self.depth) or UNKNOWN
         return value
 
     def summary(self, info: FunctionInfo, context: Context | None = None) -> Value:
@@ -172,7 +225,7 @@ class Interpreter:
             info,
             self._parameters(info, context),
             context=context,
-            record=context == primary_context(info),
+            record=self.recording and context == primary_context(info),
         )
         if frame.record:
             self.histories[info] = frame.history
@@ -388,7 +441,7 @@ class Interpreter:
         for item in node.items:
             value = self.eval(item.item, frame)
             if isinstance(item.item, cst.Call):
-                value = self.resolved(self.analysis.values.get(item.item.func, UNKNOWN))
+                value = self.eval(item.item.func, frame)
             contexts.append(WithItem(value, item.item))
             if item.asname is not None:
                 self.bind_target(item.asname.name, UNKNOWN, frame)
@@ -428,7 +481,7 @@ class Interpreter:
         expression = decorator.decorator
         value = self.eval(expression, frame)
         if isinstance(expression, cst.Call):
-            value = self.resolved(self.analysis.values.get(expression.func, UNKNOWN))
+            value = self.eval(expression.func, frame)
         if not isinstance(value, External):
             return False
         name = value.qualname.removeprefix("builtins.")
@@ -443,7 +496,9 @@ class Interpreter:
             self.eval(keyword.value, frame)
         for decorator in node.decorators:
             self.eval(decorator.decorator, frame)
-        body_frame = Frame(frame.info, dict(frame.env or {}), outer=frame)
+        body_frame = Frame(
+            frame.info, dict(frame.env or {}), outer=frame, on_demand=frame.on_demand
+        )
         self.exec_block(_body(node), body_frame)
         info = self.scopes.classes[node]
         body_values = {
@@ -517,7 +572,7 @@ class Interpreter:
     def eval(self, node: cst.BaseExpression, frame: Frame) -> Value:
         handler = getattr(self, f"_eval_{type(node).__name__}", None)
         value = handler(node, frame) if handler is not None else self._eval_children(node, frame)
-        if frame.record or node not in self.analysis.values:
+        if frame.record:
             self.analysis.values[node] = value
         return value
 
@@ -674,7 +729,7 @@ class Interpreter:
         if isinstance(base, External):
             return base.attribute(name)
         if isinstance(base, ModuleRef):
-            return self.project.member(base, name)
+            return self.project.member(base, name, self.depth)
         if isinstance(base, Instance):
             value = self.objects.instance_attribute(base, name)
             if isinstance(value, Tensor):
@@ -753,7 +808,7 @@ class Interpreter:
         fact = CallFact(node, callee, args, result, frame.env or {}, frame.info, frame.contexts)
         if frame.record:
             self.analysis.calls[node] = fact
-        elif frame.context is not None and frame.context[1]:
+        elif self.recording and frame.context is not None and frame.context[1]:
             self.analysis.context_calls[(node, frame.context)] = fact
         carried = set(result.origins) if isinstance(result, Tensor) else set()
         consumed = list(args)
@@ -914,9 +969,14 @@ class Interpreter:
             if name in info.assigned and name not in info.declared_global:
                 return join_all(self.histories.get(info, {}).get(name, []))
             info = info.parent
-        module_values = self.histories.get(None, {}).get(name)
-        if module_values:
-            return join_all(module_values)
+        if frame.info is not None or frame.on_demand:
+            value = self.module_global(name)
+            if value is not ABSENT:
+                return value
+        else:
+            module_values = self.histories.get(None, {}).get(name)
+            if module_values:
+                return join_all(module_values)
         if name in self.scopes.module_assigned:
             return UNKNOWN
         for star in self.imports.star_modules:

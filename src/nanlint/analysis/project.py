@@ -28,6 +28,7 @@ from nanlint.analysis.values import (
     ClassRef,
     Collection,
     Constant,
+    External,
     FunctionRef,
     Instance,
     Mapping,
@@ -58,7 +59,9 @@ _NOT_PROJECT = frozenset(
     )
 )
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
-MAX_ROUNDS = 6
+MAX_ROUNDS = 4
+# How far from an analysed file dependencies are read (re-exporting __init__ files are free).
+MAX_DEPTH = 2
 
 
 @dataclass
@@ -182,17 +185,31 @@ class Project:
             self._interpreters[_absolute(Path(source.path))] = interpreter
         return interpreter
 
-    def interpreter_at(self, path: Path):
+    def interpreter_at(self, path: Path, depth: int = 0):
+        """The interpreter of a dependency at `depth` hops from an analysed file, or None
+        when the file cannot be read or lies beyond MAX_DEPTH (a package's `__init__.py`,
+        which only re-exports, costs no hop)."""
         source = self.source(path)
-        return None if source is None else self.interpreter(source)
+        if source is None:
+            return None
+        interpreter = self._by_source.get(source)
+        if interpreter is None:
+            if depth > MAX_DEPTH:
+                return None
+            interpreter = self.interpreter(source)
+            interpreter.depth = depth
+        elif depth < interpreter.depth:
+            interpreter.depth = depth
+        return interpreter
 
-    def resolve(self, qualname: str, depth: int = 0) -> Value | None:
+    def resolve(self, qualname: str, depth: int = 0, hops: int = 0) -> Value | None:
         """A project value for an imported qualified name, or None when it is not a project's.
 
         `models.unet.UNet` is module `models.unet`'s global `UNet` (which may itself be an
         import re-exported through a package `__init__`); `models` is the module itself.
+        `depth` is the requesting file's distance from the analysed files.
         """
-        if depth > 8:
+        if hops > 8:
             return UNKNOWN
         parts = qualname.split(".")
         for cut in range(len(parts), 0, -1):
@@ -201,23 +218,26 @@ class Project:
                 continue
             value: Value = ModuleRef(path, ".".join(parts[:cut]))
             for name in parts[cut:]:
-                value = self.member(value, name, depth + 1)
+                value = self.member(value, name, depth, hops + 1)
             return value
         return None
 
-    def member(self, module: Value, name: str, depth: int = 0) -> Value:
+    def member(self, module: Value, name: str, depth: int = 0, hops: int = 0) -> Value:
         """`module.name` for a project module: a global of its file, or a submodule."""
         if not isinstance(module, ModuleRef):
             return UNKNOWN
         submodule = self.module_path(f"{module.qualname}.{name}")
-        interpreter = self.interpreter_at(module.path)
+        step = 0 if module.path.name == "__init__.py" else 1
+        interpreter = (
+            self.interpreter_at(module.path, depth + step) if module.path.is_file() else None
+        )
         value = interpreter.module_global(name) if interpreter is not None else ABSENT
         if value is ABSENT:
             if submodule is not None:
                 return ModuleRef(submodule, f"{module.qualname}.{name}")
             return UNKNOWN
         if isinstance(value, ProjectName):  # re-exported: `from .unet import UNet` in __init__
-            return self.resolve(value.qualname, depth + 1) or UNKNOWN
+            return self.resolve(value.qualname, depth + step, hops + 1) or UNKNOWN
         return value
 
     # -- rounds ----------------------------------------------------------------------------
@@ -309,7 +329,7 @@ class Project:
         whose forward returns it, a function returning it, a module-level tensor (so the
         files that use them, for predictions or call sites, get analysed too)."""
         names = set()
-        for name, values in interpreter.histories.get(None, {}).items():
+        for name, values in interpreter.module_values().items():
             if any(sunk.intersection(self._origins(interpreter, value)) for value in values):
                 names.add(name)
         return names
@@ -381,6 +401,9 @@ class Project:
     def _bound(self, info: FunctionInfo, sites: CallSites) -> dict[str, Value]:
         if sites.all_unclear or id(info.node) in self.escaped or _escaped_class(self, info):
             return {}
+        owner = self._by_source.get(info.source)
+        if owner is not None and owner.depth >= MAX_DEPTH:
+            return {}  # the outermost dependencies are read, not refined
         values: dict[str, Value] = {}
         for name in info.parameter_names():
             if name in sites.unclear:
@@ -389,6 +412,8 @@ class Project:
             for passed in sites.passed:
                 joined = join(joined, passed.get(name, self.defaults.get((info, name), UNKNOWN)))
             if joined is not ABSENT and bindable(joined):
+                if owner is not None and owner.depth > 0 and isinstance(joined, Constant):
+                    continue  # flags choose branches in the analysed files only
                 values[name] = joined
         return values
 
@@ -425,17 +450,23 @@ class Project:
 
 
 def bindable(value: Value) -> bool:
-    """Whether a parameter value is worth another round: it can change a kind, a loss or a
-    branch (numbers cannot, and binding them would only cost rounds)."""
+    """Whether a parameter value is worth another round: something that can carry or
+    decide a kind (a tensor, an nn module, a model, a torch loss or activation, a flag or a
+    name choosing a branch). Numbers, None, callbacks and unresolved values cannot, and
+    binding them would only cost rounds."""
+    from nanlint.analysis.torch_api import is_kind_related
+
     if isinstance(value, Constant):
-        return value.value is None or isinstance(value.value, (bool, str))
+        return isinstance(value.value, (bool, str))
+    if isinstance(value, External):
+        return is_kind_related(value.qualname)
     if isinstance(value, Collection):
         return bindable(value.item)
     if isinstance(value, Sequence):
         return any(bindable(item) for item in value.items)
     if isinstance(value, Mapping):
         return any(bindable(item) for _, item in value.items)
-    return value is not UNKNOWN
+    return isinstance(value, (Tensor, TorchModule, Instance, ClassRef))
 
 
 def relevant_names(source: SourceFile, tokens: tuple[str, ...]) -> set[str]:

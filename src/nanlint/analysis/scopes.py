@@ -109,7 +109,14 @@ class FileScopes:
         self.classes: dict[cst.ClassDef, ClassInfo] = {}
         self._assigned: dict[int, frozenset[str]] = {}
         self.module_assigned = assigned_names(module.body)
-        _collect(self, module.body, [])
+        # the top-level statements binding each module-level name, and the top-level
+        # statement each def and class sits in (for evaluating a dependency on demand)
+        self.binders: dict[str, list[cst.CSTNode]] = {}
+        self.top_level: dict[cst.CSTNode, cst.CSTNode] = {}
+        for statement in module.body:
+            for name in assigned_names([statement]):
+                self.binders.setdefault(name, []).append(statement)
+            _collect(self, [statement], [], statement)
         self.external_attribute_writes = self._external_attribute_writes()
 
     def assigned_in(self, node: cst.CSTNode, body) -> frozenset[str]:
@@ -271,17 +278,19 @@ def _pattern_names(pattern: cst.CSTNode) -> set[str]:
     return names
 
 
-def _collect(scopes: FileScopes, body, stack: list) -> None:
+def _collect(scopes: FileScopes, body, stack: list, top: cst.CSTNode) -> None:
     """Make a FunctionInfo or ClassInfo for every def and class, with their parents."""
     for statement in body:
         if isinstance(statement, cst.FunctionDef):
+            scopes.top_level[statement] = top
             info = _function(scopes, statement, stack)
-            _collect(scopes, _block(statement), [*stack, info])
+            _collect(scopes, _block(statement), [*stack, info], top)
         elif isinstance(statement, cst.ClassDef):
+            scopes.top_level[statement] = top
             info = _class(scopes, statement, stack)
-            _collect(scopes, _block(statement), [*stack, info])
+            _collect(scopes, _block(statement), [*stack, info], top)
         else:
-            _collect(scopes, _child_statements(statement), stack)
+            _collect(scopes, _child_statements(statement), stack, top)
 
 
 def _block(node: cst.FunctionDef | cst.ClassDef) -> list[cst.CSTNode]:

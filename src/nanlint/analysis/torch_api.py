@@ -458,3 +458,14 @@ def is_torch_module_class(qualname: str) -> bool:
         or qualname in LOSS_BY_MODULE
         or (qualname.startswith("torch.nn.") and qualname.rsplit(".", 1)[-1][:1].isupper())
     )
+
+
+def is_kind_related(qualname: str) -> bool:
+    """A torch loss, activation or producer: something a value's kind depends on."""
+    name = canonical(qualname)
+    return (
+        name in LOSS_BY_FUNCTION
+        or name in LOSS_BY_MODULE
+        or name in PRODUCER_FUNCTIONS
+        or name in ACTIVATION_MODULES
+    )
