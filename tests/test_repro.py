@@ -59,6 +59,36 @@ def test_repro_without_torch_says_how_to_install_it(monkeypatch):
     assert "pip install 'nanlint[repro]'" in result.output
 
 
+def test_repro_plot_writes_a_png_and_an_svg_per_rule(tmp_path):
+    pytest.importorskip("matplotlib")
+    directory = tmp_path / "img"
+    result = CliRunner().invoke(main, ["repro", "NAN205", "NAN206", "--plot", str(directory)])
+    assert result.exit_code == 0
+    assert result.output.count("CONFIRMED") == 2
+    written = [line for line in result.output.splitlines() if line.startswith("wrote ")]
+    assert written == [
+        f"wrote {directory / name}"
+        for name in ("NAN205.png", "NAN205.svg", "NAN206.png", "NAN206.svg")
+    ]
+    assert sorted(path.name for path in directory.iterdir()) == [
+        "NAN205.png",
+        "NAN205.svg",
+        "NAN206.png",
+        "NAN206.svg",
+    ]
+
+
+def test_repro_plot_without_matplotlib_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    result = CliRunner().invoke(main, ["repro", "NAN101", "--plot", str(tmp_path / "img")])
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: `nanlint repro --plot` needs matplotlib."
+        " Install it with: pip install 'nanlint[plot]'\n"
+    )
+    assert not (tmp_path / "img").exists()
+
+
 def _evidence(m, values):
     wrong = [v != 0.0 for v in values]
     return Evidence(

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from nanlint.fixes import FixAvailability
 from nanlint.rules import ALL_RULES
 from nanlint.rules.base import Rule
+
+if TYPE_CHECKING:
+    from nanlint.repro.harness import Result
+
+IMAGES = "img"  # the rule pages' pictures, under rules/
 
 _AVAILABILITY = {
     FixAvailability.ALWAYS: "always available",
@@ -52,21 +59,41 @@ def reference(rule: Rule, reproduction: str | None = None) -> str:
         sections += ["## Use instead", "", "```python", improved.rstrip("\n"), "```", ""]
     sections += ["## Fix safety", "", doc.fix_safety, ""]
     if reproduction is not None:
-        sections += ["## Reproduction", "", reproduction.rstrip("\n"), ""]
+        sections += ["## Reproduction", "", plot_embed(rule), "", reproduction.rstrip("\n"), ""]
     else:
         sections += ["## Reproduction", "", f"Run `nanlint repro {rule.code}` (needs torch).", ""]
     sections += ["## References", "", *(f"- <{url}>" for url in doc.references), ""]
     return "\n".join(sections)
 
 
-def pages() -> dict[str, str]:
-    """Every generated page under rules/, by file name (runs the reproductions: needs torch)."""
+def plot_embed(rule: Rule) -> str:
+    """The page's picture of its reproduction (drawn by `nanlint repro CODE --plot rules/img`)."""
+    return (
+        f"![{rule.code} reproduction: value and gradient of the unstable and the stable form"
+        f" against the float64 reference]({IMAGES}/{rule.code}.png)\n\n"
+        "The value (top) and the gradient (bottom) of both forms over the input magnitude m, on"
+        " the same axes as the float64 reference: the shading marks where the unstable form is"
+        " wrong, the dotted lines the measured breaking points listed below"
+        f" ([SVG]({IMAGES}/{rule.code}.svg))."
+    )
+
+
+def reproductions() -> dict[str, Result]:
+    """Every rule's reproduction, by code (needs torch)."""
+    from nanlint.repro.rules import reproduce
+
+    return {rule.code: reproduce(rule) for rule in ALL_RULES}
+
+
+def pages(results: dict[str, Result]) -> dict[str, str]:
+    """Every generated page under rules/, by file name, from `reproductions()`."""
     from nanlint.repro.report import markdown
-    from nanlint.repro.rules import reproduce, torch_version
+    from nanlint.repro.rules import torch_version
 
     version = torch_version()
     generated = {
-        f"{rule.code}.md": reference(rule, markdown(reproduce(rule), version)) for rule in ALL_RULES
+        f"{rule.code}.md": reference(rule, markdown(results[rule.code], version))
+        for rule in ALL_RULES
     }
     generated["README.md"] = index()
     return generated
