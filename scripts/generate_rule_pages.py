@@ -1,13 +1,18 @@
-"""Regenerate rules/*.md and their plots rules/img/*.png|svg (needs torch and matplotlib)."""
+"""Regenerate rules/*.md, their plots rules/img/*.png|svg and the README's rule table.
+
+Needs torch and matplotlib (`pip install -e '.[test]' -c constraints.txt`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from nanlint.docs import IMAGES, pages, reproductions
+from nanlint.docs import IMAGES, pages, reproductions, with_rule_table
 from nanlint.repro.plot import write
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+ROOT = Path(__file__).resolve().parent.parent
+RULES_DIR = ROOT / "rules"
+README = ROOT / "README.md"
 
 
 def main() -> None:
@@ -18,7 +23,9 @@ def main() -> None:
         print(f"wrote rules/{name}")
     for result in results.values():
         for path in write(result, RULES_DIR / IMAGES):
-            print(f"wrote {path.relative_to(RULES_DIR.parent)}")
+            print(f"wrote {path.relative_to(ROOT)}")
+    README.write_text(with_rule_table(README.read_text()))
+    print("wrote the rule table of README.md")
 
 
 if __name__ == "__main__":

@@ -7,15 +7,15 @@ import re
 import pytest
 
 from conftest import ROOT
-from nanlint.docs import pages, reproductions
-from nanlint.rules import ALL_RULES
+from nanlint.docs import fix_summary, pages
+from nanlint.rules import ALL_RULES, get_rule
 
 RULES = ROOT / "rules"
 
 
 @pytest.fixture(scope="module")
-def generated():
-    return pages(reproductions())
+def generated(reproduced):
+    return pages(reproduced)
 
 
 def test_rule_pages_are_not_stale(generated):
@@ -42,3 +42,10 @@ def test_each_page_embeds_its_committed_plot(generated, rule):
 def test_no_image_without_a_rule():
     names = {path.name for path in (RULES / "img").iterdir()}
     assert names == {f"{rule.code}.{ext}" for rule in ALL_RULES for ext in ("png", "svg")}
+
+
+def test_the_fix_column_shows_what_the_rules_examples_fix():
+    assert fix_summary(get_rule("NAN101")) == "sometimes available (safe or unsafe)"
+    assert fix_summary(get_rule("NAN102")) == "sometimes available (unsafe)"
+    assert fix_summary(get_rule("NAN203")) == "sometimes available (safe)"
+    assert fix_summary(get_rule("NAN501")) == "display-only (never applied)"

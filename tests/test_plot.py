@@ -5,27 +5,14 @@ from __future__ import annotations
 import pytest
 
 from nanlint.repro.plot import draw, plotted_dtypes, write
-from nanlint.repro.rules import reproduce
 from nanlint.rules import get_rule
 
 pytest.importorskip("matplotlib")
 
 
 @pytest.fixture(scope="module")
-def results():
-    cache = {}
-
-    def result(code: str):
-        if code not in cache:
-            cache[code] = reproduce(get_rule(code))
-        return cache[code]
-
-    return result
-
-
-@pytest.fixture(scope="module")
-def nan101(results):
-    figure = draw(results("NAN101"))
+def nan101(reproduced):
+    figure = draw(reproduced["NAN101"])
     figure.draw_without_rendering()
     return figure
 
@@ -75,8 +62,8 @@ def test_claims_label_their_measured_breaking_points(nan101):
     assert labels(value16) == []  # the float16 claim has no column here
 
 
-def test_the_curves_are_the_sampled_evidence(results, nan101):
-    evidence = next(e for e in results("NAN101").evidence if e.dtype == "float32")
+def test_the_curves_are_the_sampled_evidence(reproduced, nan101):
+    evidence = next(e for e in reproduced["NAN101"].evidence if e.dtype == "float32")
     reference, stable, unstable = nan101.axes[2].lines[:3]
     m = list(unstable.get_xdata())
     assert m[0] == 0.0 and m[-1] == 120.0 and 500 <= len(m) <= 700
@@ -86,9 +73,9 @@ def test_the_curves_are_the_sampled_evidence(results, nan101):
     assert stable.get_linestyle() == "--"
 
 
-def test_labels_sit_above_the_curves_inside_the_panel(results):
+def test_labels_sit_above_the_curves_inside_the_panel(reproduced):
     for code in ("NAN101", "NAN601", "NAN205"):
-        figure = draw(results(code))
+        figure = draw(reproduced[code])
         figure.draw_without_rendering()
         renderer = figure.canvas.get_renderer()
         for ax in figure.axes:
@@ -106,8 +93,8 @@ def test_labels_sit_above_the_curves_inside_the_panel(results):
                 assert extent.y0 > top_of_curves, (code, text.get_text())
 
 
-def test_nonfinite_stretches_are_named(results):
-    figure = draw(results("NAN204"))
+def test_nonfinite_stretches_are_named(reproduced):
+    figure = draw(reproduced["NAN204"])
     value32, _, grad32, _ = figure.axes
     assert labels(value32) == ["inf from 88.73", "inf"]
     assert labels(grad32) == ["gradient NaN from 88.73", "NaN"]
@@ -116,26 +103,26 @@ def test_nonfinite_stretches_are_named(results):
     assert word.get_color() == "#d62728"
 
 
-def test_near_zero_sweeps_use_log_axes(results):
-    value, grad = draw(results("NAN205")).axes
+def test_near_zero_sweeps_use_log_axes(reproduced):
+    value, grad = draw(reproduced["NAN205"]).axes
     assert value.get_xscale() == "log" and value.get_yscale() == "log"
     assert grad.get_yscale() == "linear"
     assert grad.get_xlabel() == "input magnitude m (log scale)"
 
 
-def test_measured_claims_are_dotted_on_the_curve(results):
-    value, grad = draw(results("NAN102")).axes
+def test_measured_claims_are_dotted_on_the_curve(reproduced):
+    value, grad = draw(reproduced["NAN102"]).axes
     (dot,) = (line for line in value.lines if line.get_marker() == "o")
     assert list(dot.get_xydata()[0]) == pytest.approx([100.0, 0.6931], rel=1e-3)
     ratio = [line.get_xydata()[0] for line in grad.lines if line.get_marker() == "o"]
     assert [x for x, _ in ratio] == [5.0, 5.0, 10.0, 10.0]
 
 
-def test_files_are_written_the_same_every_time(results, tmp_path):
+def test_files_are_written_the_same_every_time(reproduced, tmp_path):
     from PIL import Image
 
-    first = write(results("NAN101"), tmp_path / "a")
-    second = write(results("NAN101"), tmp_path / "b")
+    first = write(reproduced["NAN101"], tmp_path / "a")
+    second = write(reproduced["NAN101"], tmp_path / "b")
     assert [path.name for path in first] == ["NAN101.png", "NAN101.svg"]
     assert [path.read_bytes() for path in first] == [path.read_bytes() for path in second]
     with Image.open(first[0]) as image:
