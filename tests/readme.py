@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 from conftest import ROOT
@@ -66,16 +67,17 @@ def snapshot(directory: Path) -> dict[str, bytes]:
     }
 
 
-def shell(command: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+def shell(command: str, cwd: Path) -> subprocess.CompletedProcess:
     """Run `command` as a user would type it: bash, with this environment's scripts on PATH."""
-    scripts = str(Path(sys.executable).parent)
-    environment = {**os.environ, "PATH": f"{scripts}{os.pathsep}{os.environ['PATH']}", **env}
+    scripts = (sysconfig.get_path("scripts"), str(Path(sys.executable).parent))
+    path = os.pathsep.join((*scripts, os.environ["PATH"]))
     return subprocess.run(
         command,
         shell=True,
         executable=shutil.which("bash"),
         cwd=cwd,
-        env=environment,
+        env={**os.environ, "PATH": path},
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
     )

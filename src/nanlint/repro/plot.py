@@ -18,6 +18,7 @@ from nanlint.repro.harness import Evidence, Measured, Ratio, Reproduction, Resul
 INSTALL = "pip install 'nanlint[plot]'"
 HALF_PRECISION = ("bfloat16", "float16")
 POINTS = 600  # samples per line: enough for a smooth curve, small enough for a tidy SVG
+LABEL_HEIGHT = 0.075  # of a panel, per label in the band above its curves
 
 UNSTABLE, STABLE, BROKEN = "#d62728", "#1f77b4", "#fbe3e3"
 LINES = {
@@ -71,7 +72,7 @@ def _save_png(figure, path: Path) -> None:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
     image = Image.open(buffer).convert("RGB")
-    palette = image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    palette = image.quantize(256, method=0, dither=0)  # median cut, no dithering (any Pillow)
     palette.save(path, format="png", optimize=True)
 
 
@@ -124,13 +125,12 @@ def draw(result: Result):
 
 
 def _rule_name(code: str) -> str:
-    from nanlint.rules import get_rule
+    from nanlint.rules import ALL_RULES
 
-    found = get_rule(code)
-    return found.name if found is not None else ""
+    return next(rule.name for rule in ALL_RULES if rule.code == code)
 
 
-def _legend(reproduction) -> list:
+def _legend(reproduction: Reproduction) -> list:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -245,9 +245,6 @@ def _word(value: float) -> str:
     if math.isnan(value):
         return "NaN"
     return "inf" if value > 0 else "-inf"
-
-
-LABEL_HEIGHT = 0.075  # of the axes, per label
 
 
 def _annotate(ax, marks: list[Mark]) -> None:
