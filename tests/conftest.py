@@ -80,3 +80,11 @@ def write(tmp_path):
         return tmp_path
 
     return _write
+
+
+@pytest.fixture(scope="session")
+def reproduced():
+    """Every rule's reproduction result, by code, run once per test session (needs torch)."""
+    from nanlint.docs import reproductions
+
+    return reproductions()
