@@ -9,6 +9,7 @@ checked instead. A command added to or changed in the README without an entry he
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,7 +198,12 @@ RUN: dict[str, Expect] = {
 def _setup_run_command(command: str) -> None:
     lint = command.split(" && ", 1)[1]
     done = readme.shell(lint, ROOT)
-    assert done.returncode == 1 and "Found 3 errors." in done.stdout, done.stdout
+    golden = ROOT / "tests/golden/projects/example_project.diagnostics"
+    expected = [line.split(" fix=")[0] for line in golden.read_text().splitlines()]
+    found = re.findall(r"^fixtures/example_project/(\S+: NAN\d+)", done.stdout, re.M)
+    assert done.returncode == 1, done.stdout
+    assert [f.replace(": ", " ") for f in found] == expected, done.stdout
+    assert f"Found {len(expected)} errors." in done.stdout, done.stdout
 
 
 def _in_ci_script(command: str) -> None:
