@@ -13,7 +13,7 @@ import pytest
 
 from conftest import GOLDEN, ROOT, compare_golden
 from nanlint.diagnostics import Diagnostic
-from nanlint.engine import everywhere, fix_files, lint, lint_and_fix, lint_files, project_for
+from nanlint.engine import everywhere, fix_files, lint, lint_and_fix, lint_files
 from nanlint.rules import ALL_RULES
 from nanlint.source import SourceFile
 
@@ -64,9 +64,7 @@ def _project_sources(directory: Path) -> list[SourceFile]:
 @pytest.mark.parametrize("directory", PROJECTS, ids=[p.name for p in PROJECTS])
 def test_project_diagnostics(directory):
     sources = _project_sources(directory)
-    diagnostics, errors = lint_files(
-        sources, everywhere(ALL_RULES), project_for({s.path: s for s in sources})
-    )
+    diagnostics, errors = lint_files(sources, everywhere(ALL_RULES))
     assert not errors
     compare_golden(
         GOLDEN / "projects" / f"{directory.name}.diagnostics",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nanlint.engine import everywhere, fix_files, lint_files, project_for
+from nanlint.engine import everywhere, fix_files, lint_files
 from nanlint.rules import ALL_RULES
 from nanlint.source import SourceFile
 
@@ -43,9 +43,7 @@ def check(root: Path, *names: str) -> list[str]:
     """`file:line:col CODE` of the diagnostics when linting `names` (default: every file)."""
     paths = [root / name for name in names] if names else sorted(root.rglob("*.py"))
     sources = [SourceFile.from_bytes(path, path.read_bytes()) for path in paths]
-    diagnostics, errors = lint_files(
-        sources, everywhere(ALL_RULES), project_for({s.path: s for s in sources})
-    )
+    diagnostics, errors = lint_files(sources, everywhere(ALL_RULES))
     assert not errors
     return [
         f"{Path(d.path).relative_to(root)}:{d.start.line}:{d.start.column} {d.code}"
@@ -56,9 +54,7 @@ def check(root: Path, *names: str) -> list[str]:
 def messages(root: Path, *names: str) -> list[str]:
     paths = [root / name for name in names] if names else sorted(root.rglob("*.py"))
     sources = [SourceFile.from_bytes(path, path.read_bytes()) for path in paths]
-    diagnostics, _ = lint_files(
-        sources, everywhere(ALL_RULES), project_for({s.path: s for s in sources})
-    )
+    diagnostics, _ = lint_files(sources, everywhere(ALL_RULES))
     return [d.message for d in diagnostics]
 
 
@@ -518,9 +514,7 @@ def test_cross_file_fix_lists_prediction_sites_in_other_files(project):
     )
     paths = sorted(root.glob("*.py"))
     sources = [SourceFile.from_bytes(path, path.read_bytes()) for path in paths]
-    diagnostics, _ = lint_files(
-        sources, everywhere(ALL_RULES), project_for({s.path: s for s in sources})
-    )
+    diagnostics, _ = lint_files(sources, everywhere(ALL_RULES))
     (diagnostic,) = diagnostics
     assert any(
         f"{root / 'predict.py'}:5 (`Net()(x) > 0.5`)" in note for note in diagnostic.fix.notes

@@ -83,7 +83,7 @@ def check(
     from nanlint.config import ConfigError, resolve_config
     from nanlint.discovery import PathError
     from nanlint.output import RunSummary
-    from nanlint.output.formats import FORMATS
+    from nanlint.output.formats import formatter
     from nanlint.output.statistics import statistics_table
     from nanlint.runner import CheckOptions, run_check
     from nanlint.selection import SelectorError, validate
@@ -128,7 +128,7 @@ def check(
     if statistics:
         report = statistics_table(result.diagnostics, summary)
     else:
-        report = FORMATS[config.output_format](result.diagnostics, summary)
+        report = formatter(config.output_format)(result.diagnostics, summary)
     if stdin is not None and fix:
         sys.stdout.buffer.write(result.stdin_fixed or b"")
         sys.stdout.flush()

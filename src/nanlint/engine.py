@@ -8,15 +8,19 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import libcst as cst
-
-from nanlint.analysis.project import Project
+from nanlint.catalog import RuleInfo
 from nanlint.diagnostics import Diagnostic, Related
 from nanlint.fixes import Fix, apply_edits, select_compatible
 from nanlint.noqa import apply_suppressions
-from nanlint.rules.base import Finding, Rule
 from nanlint.source import Position, SourceFile, Span
+
+if TYPE_CHECKING:  # the analysis (and libcst) is imported only when a file needs it
+    import libcst as cst
+
+    from nanlint.analysis.project import Project
+    from nanlint.rules.base import Finding, Rule
 
 # Enough for chains of dependent fixes; a file that still changes after this is reported as is.
 MAX_FIX_ROUNDS = 10
@@ -55,14 +59,14 @@ class Report:
     errors: list[InternalError] = field(default_factory=list)
 
 
-ProjectFactory = Callable[[dict], Project]
+ProjectFactory = Callable[[dict], "Project"]
 
 
 @dataclass(frozen=True)
 class Selection:
     """The rules that run on one file, and whether its unused `# noqa` codes are reported."""
 
-    rules: tuple[Rule, ...]
+    rules: tuple[RuleInfo | Rule, ...]  # a RuleInfo's rule is loaded only if a file needs it
     unused_noqa: bool = False
 
 
@@ -77,22 +81,27 @@ def everywhere(rules: Sequence[Rule], unused_noqa: bool = False) -> Selector:
 
 def single_file_project(sources: dict[Path, SourceFile]) -> Project:
     """A project that sees only the given files (their imports stay unknown)."""
+    from nanlint.analysis.project import Project
+
     return Project(sources={_key(path): source for path, source in sources.items()})
 
 
 def project_for(sources: dict[Path, SourceFile]) -> Project:
     """A project rooted where the given files' packages are (imports resolve across files)."""
+    from nanlint.analysis.project import Project
+
     return Project.for_paths(sources, {_key(path): source for path, source in sources.items()})
 
 
 def lint_files(
-    sources: Sequence[SourceFile], select: Selector, project: Project
+    sources: Sequence[SourceFile], select: Selector, make_project: ProjectFactory = project_for
 ) -> tuple[list[Diagnostic], list[InternalError]]:
-    """The diagnostics of some files, analysed together as one project, that no `# noqa`
-    suppresses (plus NAN001 for unused NAN codes where the selection asks for it)."""
+    """The diagnostics of some files, analysed together as one project (made by
+    `make_project` from the files by path, only when one mentions a rule's triggers), that no
+    `# noqa` suppresses (plus NAN001 for unused NAN codes where the selection asks for it)."""
     found: dict[Path, list[Diagnostic]] = {source.path: [] for source in sources}
     errors: list[InternalError] = []
-    active: dict[Path, list[Rule]] = {}
+    active: dict[Path, list[RuleInfo | Rule]] = {}
     analysed: list[SourceFile] = []
     for source in sources:
         rules = select(source).rules
@@ -105,14 +114,42 @@ def lint_files(
             continue
         active[source.path] = chosen
         analysed.append(source)
+    failed: set[Path] = set()
+    if analysed:
+        _analyse(sources, select, make_project, analysed, active, found, errors, failed)
+    diagnostics: list[Diagnostic] = []
+    for source in sources:
+        selection = select(source)
+        own = _distinct(found[source.path])
+        complete = source.path not in failed and all(d.code is not None for d in own)
+        enabled = {rule.code for rule in selection.rules}
+        diagnostics += apply_suppressions(source, own, enabled, selection.unused_noqa and complete)
+    diagnostics.sort(key=Diagnostic.sort_key)
+    return diagnostics, errors
+
+
+def _analyse(
+    sources: Sequence[SourceFile],
+    select: Selector,
+    make_project: ProjectFactory,
+    analysed: list[SourceFile],
+    active: dict[Path, list[RuleInfo | Rule]],
+    found: dict[Path, list[Diagnostic]],
+    errors: list[InternalError],
+    failed: set[Path],
+) -> None:
+    """Run the project analysis and each file's active rules; record what they find."""
+    from nanlint.rules import RULES_BY_CODE
+    from nanlint.rules.base import Rule
+
     candidates = [
         source for source in sources if source.path not in active and not found[source.path]
     ]
     tokens = {
         token for source in sources for rule in select(source).rules for token in rule.triggers
     }
+    project = make_project({source.path: source for source in sources})
     analyses, failures = project.analyze(analysed, candidates, sorted(tokens))
-    failed = set()
     for source, error in failures:
         failed.add(source.path)
         if isinstance(error, RecursionError):
@@ -123,7 +160,8 @@ def lint_files(
         analysis = analyses.get(_key(source.path))
         if analysis is None:
             continue
-        for rule in active.get(source.path, select(source).rules):
+        for info in active.get(source.path, select(source).rules):
+            rule = info if isinstance(info, Rule) else RULES_BY_CODE[info.code]
             try:
                 found[source.path].extend(
                     to_diagnostic(rule, finding, source) for finding in rule.check(analysis)
@@ -133,15 +171,6 @@ def lint_files(
                 errors.append(
                     InternalError(str(source.path), rule.code, f"{type(error).__name__}: {error}")
                 )
-    diagnostics: list[Diagnostic] = []
-    for source in sources:
-        selection = select(source)
-        own = _distinct(found[source.path])
-        complete = source.path not in failed and all(d.code is not None for d in own)
-        enabled = {rule.code for rule in selection.rules}
-        diagnostics += apply_suppressions(source, own, enabled, selection.unused_noqa and complete)
-    diagnostics.sort(key=Diagnostic.sort_key)
-    return diagnostics, errors
 
 
 def fix_files(
@@ -159,7 +188,7 @@ def fix_files(
     fixed = 0
     withheld: list[str] = []
     for _ in range(MAX_FIX_ROUNDS):
-        diagnostics, errors = lint_files(list(current.values()), select, make_project(current))
+        diagnostics, errors = lint_files(list(current.values()), select, make_project)
         if errors:
             break
         fixes = [d.fix for d in diagnostics if d.fix is not None and d.fix.applies(unsafe)]
@@ -174,7 +203,7 @@ def fix_files(
             old = current[path]
             current[path] = SourceFile(old.path, text, old.encoding, old.bom)
         fixed += len(chosen)
-    diagnostics, errors = lint_files(list(current.values()), select, make_project(current))
+    diagnostics, errors = lint_files(list(current.values()), select, make_project)
     changed = {
         source.path: current[source.path].text
         for source in sources
@@ -216,9 +245,7 @@ def lint(
     source: SourceFile, rules: Sequence[Rule], unused_noqa: bool = False
 ) -> tuple[list[Diagnostic], list[InternalError]]:
     """The diagnostics of one file on its own."""
-    return lint_files(
-        [source], everywhere(rules, unused_noqa), single_file_project({source.path: source})
-    )
+    return lint_files([source], everywhere(rules, unused_noqa), single_file_project)
 
 
 def lint_and_fix(
@@ -235,6 +262,8 @@ def lint_and_fix(
 
 def parse_problem(source: SourceFile) -> Diagnostic | None:
     """A syntax-error diagnostic when the file does not parse, else None."""
+    import libcst as cst
+
     try:
         source.module  # noqa: B018 - parse
     except cst.ParserSyntaxError as error:
@@ -261,6 +290,8 @@ def _key(path: Path) -> Path:
 
 
 def parses(text: str) -> bool:
+    import libcst as cst
+
     try:
         cst.parse_module(text)
     except (cst.ParserSyntaxError, RecursionError):

@@ -7,12 +7,12 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nanlint.catalog import RULE_INFOS
 from nanlint.config import Config
 from nanlint.diagnostics import Diagnostic
 from nanlint.discovery import Exclusions, discover
-from nanlint.engine import InternalError, Selection, fix_files, lint_files, project_for
+from nanlint.engine import InternalError, Selection, fix_files, lint_files
 from nanlint.notebook import Notebook, NotebookError
-from nanlint.rules import ALL_RULES
 from nanlint.selection import UNUSED_NOQA
 from nanlint.source import DecodeError, Position, SourceFile, Span
 from nanlint.writer import write_all
@@ -74,8 +74,7 @@ def run_check(options: CheckOptions) -> RunResult:
     if options.fix or options.diff:
         _fix(inputs, options, result)
     else:
-        project = project_for({source.path: source for source in inputs.sources})
-        diagnostics, errors = lint_files(inputs.sources, _selector(config), project)
+        diagnostics, errors = lint_files(inputs.sources, _selector(config))
         _report(result, inputs, {s.path: s for s in inputs.sources}, diagnostics)
         result.errors.extend(errors)
     if options.stdin is not None and result.stdin_fixed is None:
@@ -91,7 +90,7 @@ def _selector(config: Config):
     def select(source: SourceFile) -> Selection:
         codes = config.codes_for(source.path)
         if codes not in cache:
-            rules = tuple(rule for rule in ALL_RULES if rule.code in codes)
+            rules = tuple(rule for rule in RULE_INFOS if rule.code in codes)
             cache[codes] = Selection(rules, UNUSED_NOQA in codes)
         return cache[codes]
 
@@ -141,8 +140,8 @@ def _fix(inputs: _Inputs, options: CheckOptions, result: RunResult) -> None:
         return
     diagnostics = report.diagnostics
     if len(final) != len(report.sources) or any(final[p] is not report.sources[p] for p in final):
-        project = project_for(final)  # a notebook could not be written: report its old text
-        diagnostics, _ = lint_files(list(final.values()), _selector(options.config), project)
+        # a notebook could not be written: report its old text
+        diagnostics, _ = lint_files(list(final.values()), _selector(options.config))
     _report(result, inputs, final, diagnostics)
 
 

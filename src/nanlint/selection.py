@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from nanlint.rules import ALL_RULES
-from nanlint.rules.base import Rule
+from nanlint.catalog import RULE_INFOS, RuleInfo
+
+if TYPE_CHECKING:
+    from nanlint.rules.base import Rule
 
 _SELECTOR = re.compile(r"^(ALL|NAN\d{0,3})$")
 
@@ -31,7 +34,7 @@ META_CODES: tuple[MetaCode, ...] = (
     MetaCode(UNUSED_NOQA, "unused-noqa", "A `# noqa` code that suppresses nothing"),
 )
 # Every code nanlint can report, in code order: the meta codes, then the rules.
-CATALOG: tuple[MetaCode | Rule, ...] = (*META_CODES, *ALL_RULES)
+CATALOG: tuple[MetaCode | RuleInfo, ...] = (*META_CODES, *RULE_INFOS)
 DEFAULT_ENABLED: dict[str, bool] = {entry.code: entry.default_enabled for entry in CATALOG}
 
 
@@ -77,6 +80,8 @@ def select_rules(
     extend_select: Iterable[str] = (),
 ) -> tuple[Rule, ...]:
     """The enabled rules (see `enabled_codes`)."""
+    from nanlint.rules import ALL_RULES
+
     codes = enabled_codes(select, ignore, extend_select)
     return tuple(rule for rule in ALL_RULES if rule.code in codes)
 

@@ -17,9 +17,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import libcst as cst
-
 if TYPE_CHECKING:
+    import libcst as cst
+
     from nanlint.notebook import CellMap
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -89,7 +89,9 @@ class SourceFile:
     @cached_property
     def module(self) -> cst.Module:
         """The libcst tree; raises libcst.ParserSyntaxError."""
-        return cst.parse_module(self.text)
+        import libcst
+
+        return libcst.parse_module(self.text)
 
     @cached_property
     def parents(self) -> dict[cst.CSTNode, cst.CSTNode]:

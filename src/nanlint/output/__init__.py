@@ -1,4 +1,4 @@
-"""Output formats, one module each; `nanlint.output.formats.FORMATS` maps a name to its writer.
+"""Output formats, one module each; `nanlint.output.formats.formatter` gives a name's writer.
 
 This package module stays light (no libcst) so that the CLI can list the names cheaply.
 """

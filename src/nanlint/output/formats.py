@@ -1,30 +1,28 @@
-"""`FORMATS` maps each `--output-format` name to its writer."""
+"""`formatter(name)`: the writer of each `--output-format` (its module imported on demand)."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 from nanlint.diagnostics import Diagnostic
-from nanlint.output import (
-    RunSummary,
-    github,
-    gitlab,
-    json_format,
-    json_lines,
-    junit,
-    sarif,
-    text,
-)
+from nanlint.output import RunSummary
 
 Formatter = Callable[[list[Diagnostic], RunSummary], str]
 
-FORMATS: dict[str, Formatter] = {
-    "full": text.full,
-    "concise": text.concise,
-    "json": json_format.render,
-    "json-lines": json_lines.render,
-    "github": github.render,
-    "sarif": sarif.render,
-    "junit": junit.render,
-    "gitlab": gitlab.render,
+# name -> (module under nanlint.output, function); sarif loads every rule's reference text.
+_WRITERS: dict[str, tuple[str, str]] = {
+    "full": ("text", "full"),
+    "concise": ("text", "concise"),
+    "json": ("json_format", "render"),
+    "json-lines": ("json_lines", "render"),
+    "github": ("github", "render"),
+    "sarif": ("sarif", "render"),
+    "junit": ("junit", "render"),
+    "gitlab": ("gitlab", "render"),
 }
+
+
+def formatter(name: str) -> Formatter:
+    module, function = _WRITERS[name]
+    return getattr(importlib.import_module(f"nanlint.output.{module}"), function)

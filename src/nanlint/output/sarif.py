@@ -15,6 +15,7 @@ from nanlint.diagnostics import Diagnostic
 from nanlint.docs import reference
 from nanlint.fixes import Edit
 from nanlint.output.paths import display
+from nanlint.rules import RULES_BY_CODE
 from nanlint.selection import CATALOG, MetaCode
 from nanlint.source import Span
 
@@ -53,6 +54,8 @@ def render(diagnostics: list[Diagnostic], summary: RunSummary) -> str:
 
 
 def _rule(entry) -> dict:
+    if not isinstance(entry, MetaCode):
+        entry = RULES_BY_CODE[entry.code]
     help_text = entry.summary if isinstance(entry, MetaCode) else reference(entry)
     return {
         "id": entry.code,

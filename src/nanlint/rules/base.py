@@ -15,14 +15,13 @@ from typing import TYPE_CHECKING, ClassVar
 import libcst as cst
 
 from nanlint.analysis.rewrite import EditPlan
+from nanlint.catalog import DOCS_URL, INFO_BY_CODE
 from nanlint.fixes import FixAvailability
 
 if TYPE_CHECKING:
     from nanlint.analysis.facts import FileAnalysis
     from nanlint.repro.harness import Reproduction
     from nanlint.source import SourceFile
-
-DOCS_URL = "https://github.com/nanlint/nanlint/blob/main/rules/{code}.md"
 
 
 def code_block(text: str) -> str:
@@ -90,7 +89,11 @@ class Finding:
 
 
 class Rule:
-    """Base of every rule; subclasses fill in the class attributes and `check`."""
+    """Base of every rule; subclasses set `code`, fill in the class attributes and `check`.
+
+    The identity attributes (name, summary, default, triggers) come from the rule's entry in
+    nanlint.catalog, which selection and the text pre-filter use without the analysis.
+    """
 
     code: ClassVar[str]
     name: ClassVar[str]
@@ -103,6 +106,13 @@ class Rule:
     valid: ClassVar[tuple[Valid, ...]]
     invalid: ClassVar[tuple[Invalid, ...]]
     reproduction: ClassVar[Reproduction]
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        info = INFO_BY_CODE.get(cls.__dict__.get("code", ""))
+        if info is not None:  # a catalogued rule, not a shared base like KindIntoLossRule
+            cls.name, cls.summary = info.name, info.summary
+            cls.triggers, cls.default_enabled = info.triggers, info.default_enabled
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
         raise NotImplementedError

@@ -19,10 +19,7 @@ WITH_LOGITS_MODULE = "torch.nn.BCEWithLogitsLoss"
 
 class SigmoidIntoBceLoss(KindIntoLossRule):
     code = "NAN101"
-    name = "sigmoid-into-bce-loss"
-    summary = "Sigmoid probabilities passed to BCELoss / binary_cross_entropy"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("binary_cross_entropy", "BCELoss")
     losses = (api.BCE,)
     kinds = frozenset({Kind.PROB_SIGMOID})
 

@@ -18,16 +18,7 @@ def _bce_with_logits(t, x, y):
 
 class ActivationIntoLogitsLoss(KindIntoLossRule):
     code = "NAN102"
-    name = "activation-into-logits-loss"
-    summary = "Sigmoid, softmax or ReLU output passed to a loss that expects logits (BCEWithLogitsLoss, ...)"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = (
-        "binary_cross_entropy_with_logits",
-        "BCEWithLogitsLoss",
-        "sigmoid_focal_loss",
-        "multilabel_soft_margin_loss",
-        "MultiLabelSoftMarginLoss",
-    )
     losses = (api.BCE_WITH_LOGITS, api.SIGMOID_FOCAL, api.MULTILABEL_SOFT_MARGIN)
     kinds = frozenset({Kind.PROB_SIGMOID, Kind.PROB_SOFTMAX, Kind.NONNEG})
     unsafe_because = "removing the activation changes the loss (it was computed on squashed values)"

@@ -31,12 +31,7 @@ def _class_zero(t, x):
 
 class SoftmaxIntoCrossEntropy(KindIntoLossRule):
     code = "NAN103"
-    name = "softmax-into-cross-entropy"
-    summary = (
-        "Softmax (or sigmoid) probabilities passed as the input of CrossEntropyLoss / cross_entropy"
-    )
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("cross_entropy", "CrossEntropyLoss")
     losses = (api.CROSS_ENTROPY,)
     kinds = frozenset({Kind.PROB_SOFTMAX, Kind.PROB_SIGMOID})
     unsafe_because = "removing the softmax changes the loss (it was computed on probabilities)"

@@ -23,10 +23,7 @@ def _nll(t, x, y):
 
 class ProbabilitiesIntoNllLoss(KindIntoLossRule):
     code = "NAN104"
-    name = "probabilities-into-nll-loss"
-    summary = "Softmax probabilities (not log-probabilities) passed to NLLLoss / nll_loss"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("nll_loss", "NLLLoss")
     losses = (api.NLL,)
     kinds = frozenset({Kind.PROB_SOFTMAX})
     rewrite = ToLogSpace()

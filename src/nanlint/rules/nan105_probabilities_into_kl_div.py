@@ -27,10 +27,7 @@ def _kl(t, x, y):
 
 class ProbabilitiesIntoKlDiv(KindIntoLossRule):
     code = "NAN105"
-    name = "probabilities-into-kl-div"
-    summary = "Softmax probabilities (not log-probabilities) as the input of KLDivLoss / kl_div"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("kl_div", "KLDivLoss")
     losses = (api.KL_DIV,)
     kinds = frozenset({Kind.PROB_SOFTMAX})
     rewrite = ToLogSpace()

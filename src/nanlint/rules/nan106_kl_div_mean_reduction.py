@@ -43,10 +43,7 @@ def _kl_per_row(reduction):
 
 class KlDivMeanReduction(Rule):
     code = "NAN106"
-    name = "kl-div-mean-reduction"
-    summary = "KLDivLoss / kl_div with reduction='mean' (the default) instead of 'batchmean'"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("kl_div", "KLDivLoss")
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
         for setup in loss_setups(analysis, (api.KL_DIV,)):

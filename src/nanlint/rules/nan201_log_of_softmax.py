@@ -32,10 +32,7 @@ def _second_class(t, x):
 
 class LogOfSoftmax(LogOfRule):
     code = "NAN201"
-    name = "log-of-softmax"
-    summary = "log() of softmax probabilities instead of log_softmax"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("log(", "log_(")
     kinds = frozenset({Kind.PROB_SOFTMAX})
     remote_rewrite = ToLogSpace()
 

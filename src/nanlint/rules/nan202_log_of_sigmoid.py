@@ -27,10 +27,7 @@ def _stable_bce(t, x, y):
 
 class LogOfSigmoid(LogOfRule):
     code = "NAN202"
-    name = "log-of-sigmoid"
-    summary = "log(sigmoid(x)) or log(1 - sigmoid(x)) instead of logsigmoid"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("log(", "log_(")
     kinds = frozenset({Kind.PROB_SIGMOID, Kind.SIGMOID_COMPLEMENT})
     transforms = frozenset({"complement"})
     remote_rewrite = Remove()

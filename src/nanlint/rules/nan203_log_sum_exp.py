@@ -33,10 +33,7 @@ def _many(t, m):
 
 class LogSumExp(LogOfRule):
     code = "NAN203"
-    name = "log-sum-exp"
-    summary = "log(sum(exp(x))) instead of logsumexp"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("log(", "log_(")
     kinds = frozenset({Kind.SUM_EXP})
     transforms = frozenset({"sum"})
 

@@ -21,10 +21,7 @@ _KINDS = {"log": frozenset({Kind.ONE_PLUS_EXP}), "log1p": frozenset({Kind.EXP})}
 
 class LogOnePlusExp(LogOfRule):
     code = "NAN204"
-    name = "log-one-plus-exp"
-    summary = "log(1 + exp(x)) or log1p(exp(x)) instead of softplus"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("log(", "log_(", "log1p(")
     operations = ("log", "log1p")
     kinds = frozenset().union(*_KINDS.values())
     transforms = frozenset({"add_one"})

@@ -16,11 +16,7 @@ from nanlint.rules.log_of import LogCall, LogOfRule
 
 class LogOnePlus(LogOfRule):
     code = "NAN205"
-    name = "log-one-plus"
-    summary = "log(1 + x) instead of log1p(x)"
     fix_availability = FixAvailability.SOMETIMES
-    default_enabled = False
-    triggers = ("log(", "log_(")
     kinds = frozenset({Kind.ONE_PLUS})
 
     def consequence(self, call: LogCall) -> str:

@@ -20,11 +20,7 @@ from nanlint.rules.into_loss import describe, related_origins
 
 class ExpMinusOne(Rule):
     code = "NAN206"
-    name = "exp-minus-one"
-    summary = "exp(x) - 1 instead of expm1(x)"
     fix_availability = FixAvailability.SOMETIMES
-    default_enabled = False
-    triggers = ("exp(", "exp_(")
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
         for fact in analysis.operations.values():

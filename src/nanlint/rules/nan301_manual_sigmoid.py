@@ -22,10 +22,7 @@ def _brier(t, p, y):
 
 class ManualSigmoid(HandWrittenRule):
     code = "NAN301"
-    name = "manual-sigmoid"
-    summary = "Hand-written sigmoid 1 / (1 + exp(-x)) or exp(x) / (1 + exp(x))"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("exp(", "exp_(")
     kind = Kind.PROB_SIGMOID
     activation = "sigmoid"
     fix_title = "Use `torch.sigmoid`"

@@ -29,10 +29,7 @@ def _expected(t, weights, scores):
 
 class ManualSoftmax(HandWrittenRule):
     code = "NAN302"
-    name = "manual-softmax"
-    summary = "Hand-written softmax exp(x) / exp(x).sum(d, keepdim=True) without a max shift"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("exp(", "exp_(")
     kind = Kind.PROB_SOFTMAX
     activation = "softmax"
     fix_title = "Use `torch.softmax`"

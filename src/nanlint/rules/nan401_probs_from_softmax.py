@@ -29,10 +29,7 @@ def _log_prob(t, x, y, **parameters):
 
 class ProbsFromSoftmax(ProbsIntoDistributionRule):
     code = "NAN401"
-    name = "probs-from-softmax"
-    summary = "Softmax probabilities passed as probs= of Categorical / OneHotCategorical / Multinomial / Relaxed*"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("Categorical", "Multinomial")
     losses = api.CATEGORICAL_DISTRIBUTIONS
     kinds = frozenset({Kind.PROB_SOFTMAX})
 

@@ -17,10 +17,7 @@ def _log_prob(t, x, y, **parameters):
 
 class ProbsFromSigmoid(ProbsIntoDistributionRule):
     code = "NAN402"
-    name = "probs-from-sigmoid"
-    summary = "Sigmoid probabilities passed as probs= of Bernoulli / Binomial / Geometric / ContinuousBernoulli / Relaxed* / NegativeBinomial"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("Bernoulli", "Binomial", "Geometric")
     losses = api.BINARY_DISTRIBUTIONS
     kinds = frozenset({Kind.PROB_SIGMOID})
 

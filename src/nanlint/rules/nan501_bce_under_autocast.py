@@ -33,10 +33,7 @@ def _line(file, node) -> int:
 
 class BceUnderAutocast(Rule):
     code = "NAN501"
-    name = "bce-under-autocast"
-    summary = "BCELoss / binary_cross_entropy inside an autocast region or function"
     fix_availability = FixAvailability.DISPLAY_ONLY
-    triggers = ("autocast",)
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
         for sink in sink_calls(analysis, (api.BCE,)):

@@ -62,10 +62,7 @@ def _pair(t, m):
 
 class SqrtOfSumOfSquares(Rule):
     code = "NAN601"
-    name = "sqrt-of-sum-of-squares"
-    summary = "sqrt of a sum of squares instead of torch.linalg.vector_norm"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("sqrt", "** 0.5", "**0.5", "pow(")
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
         for root in _roots(analysis):

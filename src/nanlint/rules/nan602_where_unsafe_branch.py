@@ -85,10 +85,7 @@ def _mentions(analysis: FileAnalysis, condition: cst.BaseExpression, operand: cs
 
 class WhereUnsafeBranch(Rule):
     code = "NAN602"
-    name = "where-unsafe-branch"
-    summary = "torch.where masking log / sqrt / division of an operand whose invalid values it selects away"
     fix_availability = FixAvailability.DISPLAY_ONLY
-    triggers = ("where(",)
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
         wheres = list(operation_calls(analysis, "where"))
