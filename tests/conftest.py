@@ -17,6 +17,13 @@ GOLDEN = ROOT / "tests" / "golden"
 UPDATE_GOLDEN = os.environ.get("NANLINT_UPDATE_GOLDEN") == "1"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _results_cache_outside_the_repository(tmp_path_factory):
+    """Runs of the CLI (in-process or as subprocesses) keep their cache in a temporary
+    directory, not in the fixtures; tests of the cache choose their own."""
+    os.environ["NANLINT_CACHE_DIR"] = str(tmp_path_factory.mktemp("nanlint-cache"))
+
+
 def compare_golden(golden: Path, actual: str) -> None:
     """`actual` must equal the golden file (NANLINT_UPDATE_GOLDEN=1 rewrites it)."""
     if UPDATE_GOLDEN:

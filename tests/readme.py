@@ -60,10 +60,11 @@ def write_project(directory: Path, extra: dict[str, str] | None = None) -> Path:
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
+    """The project's files (not git's, nor nanlint's results cache)."""
     return {
         str(path.relative_to(directory)): path.read_bytes()
         for path in sorted(directory.rglob("*"))
-        if path.is_file() and ".git" not in path.parts
+        if path.is_file() and not {".git", ".nanlint_cache"} & set(path.parts)
     }
 
 

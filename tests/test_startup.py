@@ -15,13 +15,17 @@ _IMPORTED = (
     "    runpy.run_module('nanlint', run_name='__main__')\n"
     "except SystemExit:\n"
     "    pass\n"
-    "print(sorted(m for m in ('libcst', 'torch', 'nanlint.analysis') if m in sys.modules))\n"
+    "print(sorted(m for m in ('libcst', 'torch', 'nanlint.analysis.interpreter') if m in sys.modules))\n"
 )
 
 
 def _imported(path) -> str:
     done = subprocess.run(
-        [sys.executable, "-c", _IMPORTED, str(path)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", _IMPORTED, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=path.parent,
     )
     return done.stdout.splitlines()[-1]
 
@@ -42,4 +46,4 @@ def test_a_file_with_triggers_loads_the_analysis_but_never_torch(tmp_path):
     (tmp_path / "train.py").write_text(
         "import torch\n\nloss = torch.nn.BCELoss()(torch.sigmoid(z), y)\n"
     )
-    assert _imported(tmp_path / "train.py") == "['libcst', 'nanlint.analysis']"
+    assert _imported(tmp_path / "train.py") == "['libcst', 'nanlint.analysis.interpreter']"

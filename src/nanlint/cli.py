@@ -62,6 +62,13 @@ def main() -> None:
     type=click.Path(path_type=Path),
     help="Lint standard input as this file (with --fix, print the fixed source).",
 )
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the results cache.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="NANLINT_CACHE_DIR",
+    help="Where the results cache lives (default: .nanlint_cache beside the configuration).",
+)
 def check(
     paths,
     output_format,
@@ -78,8 +85,11 @@ def check(
     isolated,
     force_exclude,
     stdin_filename,
+    no_cache,
+    cache_dir,
 ) -> None:
     """Lint PATHS (default: the current directory)."""
+    from nanlint.cache import default_directory
     from nanlint.config import ConfigError, resolve_config
     from nanlint.discovery import PathError
     from nanlint.output import RunSummary
@@ -108,7 +118,8 @@ def check(
         click.echo(f"error: {error}", err=True)
         sys.exit(2)
     stdin = sys.stdin.buffer.read() if stdin_filename is not None else None
-    options = CheckOptions(paths, config, fix, diff, force_exclude, stdin)
+    cache_dir = None if no_cache else cache_dir or default_directory(config.root)
+    options = CheckOptions(paths, config, fix, diff, force_exclude, stdin, cache_dir)
     try:
         result = run_check(options)
     except PathError as error:
@@ -139,6 +150,33 @@ def check(
         sys.exit(2)
     failed = (result.diagnostics and not exit_zero) or (exit_non_zero_on_fix and result.fixed)
     sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="NANLINT_CACHE_DIR",
+    help="The cache to remove (default: .nanlint_cache beside the configuration).",
+)
+def clean(cache_dir) -> None:
+    """Remove the results cache."""
+    from nanlint.cache import clean as remove
+    from nanlint.cache import default_directory
+    from nanlint.config import ConfigError, resolve_config
+
+    if cache_dir is None:
+        try:
+            cache_dir = default_directory(resolve_config((Path("."),), None, False).root)
+        except ConfigError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(2)
+    try:
+        removed = remove(cache_dir)
+    except OSError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    click.echo(f"Removed {cache_dir}" if removed else f"No cache at {cache_dir}")
 
 
 @main.command()

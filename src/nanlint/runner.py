@@ -7,11 +7,12 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nanlint.cache import ResultsCache
 from nanlint.catalog import RULE_INFOS
 from nanlint.config import Config
 from nanlint.diagnostics import Diagnostic
 from nanlint.discovery import Exclusions, discover
-from nanlint.engine import InternalError, Selection, fix_files, lint_files
+from nanlint.engine import InternalError, Selection, fix_files, lint_files, project_for
 from nanlint.notebook import Notebook, NotebookError
 from nanlint.selection import UNUSED_NOQA
 from nanlint.source import DecodeError, Position, SourceFile, Span
@@ -27,6 +28,7 @@ class CheckOptions:
     force_exclude: bool = False
     # --stdin-filename: lint these bytes as the file paths[0], print instead of writing
     stdin: bytes | None = None
+    cache_dir: Path | None = None  # None: no results cache (--no-cache)
 
 
 @dataclass
@@ -74,13 +76,40 @@ def run_check(options: CheckOptions) -> RunResult:
     if options.fix or options.diff:
         _fix(inputs, options, result)
     else:
-        diagnostics, errors = lint_files(inputs.sources, _selector(config))
+        diagnostics, errors = _lint(inputs.sources, options)
         _report(result, inputs, {s.path: s for s in inputs.sources}, diagnostics)
         result.errors.extend(errors)
     if options.stdin is not None and result.stdin_fixed is None:
         result.stdin_fixed = options.stdin
     result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
+
+
+def _lint(
+    sources: list[SourceFile], options: CheckOptions
+) -> tuple[list[Diagnostic], list[InternalError]]:
+    """Lint the files as one project, or replay the cached diagnostics of an unchanged run."""
+    config = options.config
+    if options.cache_dir is None or options.stdin is not None:
+        return lint_files(sources, _selector(config))
+    cache = ResultsCache(options.cache_dir)
+    settings = repr(
+        (config.select, config.ignore, config.extend_select, config.per_file_ignores, config.root)
+    )
+    key = cache.key(sources, settings)
+    cached = cache.lookup(key, sources)
+    if cached is not None:
+        return cached, []
+    projects: list = []
+
+    def make_project(by_path: dict):
+        projects.append(project_for(by_path))
+        return projects[-1]
+
+    diagnostics, errors = lint_files(sources, _selector(config), make_project)
+    if not errors:
+        cache.store(key, sources, projects, diagnostics)
+    return diagnostics, errors
 
 
 def _selector(config: Config):

@@ -14,13 +14,13 @@ whose reference escapes (passed as a value) keeps unknown parameters.
 from __future__ import annotations
 
 import ast
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nanlint.analysis.facts import FileAnalysis
+from nanlint.analysis.layout import absolute, find_module, roots_for
 from nanlint.analysis.scopes import FileScopes, FunctionInfo, defined_names
 from nanlint.analysis.torch_api import LOSSES
 from nanlint.analysis.values import (
@@ -43,23 +43,6 @@ from nanlint.analysis.values import (
 )
 from nanlint.source import DecodeError, SourceFile
 
-# Directories never searched for project modules.
-_NOT_PROJECT = frozenset(
-    (
-        ".git",
-        ".hg",
-        ".venv",
-        "venv",
-        ".tox",
-        ".nox",
-        "site-packages",
-        "__pycache__",
-        "node_modules",
-        "build",
-        "dist",
-    )
-)
-_PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 MAX_ROUNDS = 4
 # How far from an analysed file dependencies are read (re-exporting __init__ files are free).
 MAX_DEPTH = 2
@@ -78,7 +61,7 @@ class Project:
     def __init__(self, roots: Iterable[Path] = (), sources: dict[Path, SourceFile] | None = None):
         self.roots = [Path(root) for root in dict.fromkeys(roots)]
         self._sources: dict[Path, SourceFile | None] = {
-            _absolute(Path(path)): source for path, source in (sources or {}).items()
+            absolute(Path(path)): source for path, source in (sources or {}).items()
         }
         self._scopes: dict[int, FileScopes] = {}
         self._interpreters: dict[Path, object] = {}
@@ -97,26 +80,27 @@ class Project:
         cls, paths: Iterable[Path], sources: dict[Path, SourceFile] | None = None
     ) -> Project:
         """A project whose roots are the package roots of `paths` and their project tops."""
-        roots: list[Path] = []
-        for path in paths:
-            root = package_root(Path(path))
-            roots.append(root)
-            top = project_top(root)
-            if top is not None:
-                roots += [top, top / "src"]
-        return cls([root for root in roots if root.is_dir()], sources)
+        return cls(roots_for(paths), sources)
 
     # -- files -------------------------------------------------------------------------
 
     def source(self, path: Path) -> SourceFile | None:
         """The file at `path`, read and decoded once (None when it cannot be read)."""
-        path = _absolute(path)
+        path = absolute(path)
         if path not in self._sources:
             try:
                 self._sources[path] = SourceFile.from_bytes(path, path.read_bytes())
             except (OSError, DecodeError):
                 self._sources[path] = None
         return self._sources[path]
+
+    def inputs(self) -> dict[Path, SourceFile | None]:
+        """Every file the analysis was given or read (None: it could not be read)."""
+        return dict(self._sources)
+
+    def resolved_modules(self) -> dict[str, Path | None]:
+        """Every module name the analysis looked up, with the file it found (None: none)."""
+        return dict(self._module_paths)
 
     def scopes(self, source: SourceFile) -> FileScopes:
         """The file's functions and classes, shared by every round."""
@@ -134,10 +118,10 @@ class Project:
         return name if is_package else name.rpartition(".")[0]
 
     def module_name(self, path: Path) -> str | None:
-        path = _absolute(path)
+        path = absolute(path)
         for root in self.roots:
             try:
-                relative = path.relative_to(_absolute(root))
+                relative = path.relative_to(absolute(root))
             except ValueError:
                 continue
             parts = list(relative.with_suffix("").parts)
@@ -150,29 +134,8 @@ class Project:
     def module_path(self, qualname: str) -> Path | None:
         """The project file of module `qualname`, if there is one."""
         if qualname not in self._module_paths:
-            self._module_paths[qualname] = self._find_module(qualname)
+            self._module_paths[qualname] = find_module(self.roots, qualname)
         return self._module_paths[qualname]
-
-    def _find_module(self, qualname: str) -> Path | None:
-        if not qualname or not all(part.isidentifier() for part in qualname.split(".")):
-            return None
-        relative = Path(*qualname.split("."))
-        for root in self.roots:
-            for candidate in (
-                root / relative / "__init__.py",
-                root.joinpath(relative).with_suffix(".py"),
-            ):
-                if candidate.is_file() and not _NOT_PROJECT.intersection(candidate.parts):
-                    return candidate
-        for root in self.roots:  # a namespace package: a directory of modules, no __init__.py
-            directory = root / relative
-            if (
-                directory.is_dir()
-                and not _NOT_PROJECT.intersection(directory.parts)
-                and any(directory.glob("*.py"))
-            ):
-                return directory
-        return None
 
     # -- interpreters --------------------------------------------------------------------
 
@@ -184,7 +147,7 @@ class Project:
         if interpreter is None:
             interpreter = Interpreter(source, self)
             self._by_source[source] = interpreter
-            self._interpreters[_absolute(Path(source.path))] = interpreter
+            self._interpreters[absolute(Path(source.path))] = interpreter
         return interpreter
 
     def interpreter_at(self, path: Path, depth: int = 0):
@@ -258,8 +221,8 @@ class Project:
         for). Returns the analyses by absolute path, and the (source, exception) of any file
         whose analysis failed (the others are still analysed).
         """
-        analysed = {_absolute(Path(s.path)): s for s in sources}
-        pending = {_absolute(Path(s.path)): s for s in candidates}
+        analysed = {absolute(Path(s.path)): s for s in sources}
+        pending = {absolute(Path(s.path)): s for s in candidates}
         for path in analysed:
             pending.pop(path, None)
         tokens = tuple(tokens)
@@ -284,7 +247,7 @@ class Project:
     def _joining(self, analysed: dict, pending: dict, bindings: dict, tokens: tuple) -> list[Path]:
         """The candidates that matter now (see analyze)."""
         joined = {
-            _absolute(Path(info.source.path))
+            absolute(Path(info.source.path))
             for (info, _), values in bindings.items()
             if any(self._relevant(value) for value in values.values())
         } & pending.keys()
@@ -521,26 +484,3 @@ def _parses(source: SourceFile) -> bool:
 def _escaped_class(project: Project, info: FunctionInfo) -> bool:
     """A constructor whose class is passed around as a value can be called anywhere."""
     return info.name == "__init__" and info.cls is not None and id(info.cls.node) in project.escaped
-
-
-def package_root(path: Path) -> Path:
-    """The directory a file's top-level package lives in (the first without __init__.py)."""
-    directory = _absolute(path).parent
-    while (directory / "__init__.py").is_file() and directory.parent != directory:
-        directory = directory.parent
-    return directory
-
-
-def project_top(directory: Path) -> Path | None:
-    """The nearest enclosing directory that looks like a project's top (pyproject, .git)."""
-    current = _absolute(directory)
-    while True:
-        if any((current / marker).exists() for marker in _PROJECT_MARKERS):
-            return current
-        if current.parent == current:
-            return None
-        current = current.parent
-
-
-def _absolute(path: Path) -> Path:
-    return Path(os.path.abspath(path))
