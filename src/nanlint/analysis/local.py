@@ -48,7 +48,7 @@ def replace_consumer(
     origin = source.origin
     if source.hops or origin.file is not analysis.source or origin.operand is None:
         return None
-    inside = within(analysis.source, consumer)
+    inside = within(consumer)
     if inside(origin.node) and _in_place(origin.node):
         return None  # `x.exp_()`: the replacement would drop the update of x
     if not inside(origin.node) and origin.scope is not scope:

@@ -31,7 +31,7 @@ def writable_at(analysis: FileAnalysis, parts: list, place: cst.CSTNode, env: En
 
     A node can when it lies inside `place` (it is moved, not copied) or is `stable_at` there.
     """
-    inside = within(analysis.source, place)
+    inside = within(place)
     return all(
         inside(part) or stable_at(analysis, part, env)
         for part in parts
@@ -65,13 +65,18 @@ def _targets(statement: cst.Assign | cst.AnnAssign | cst.NamedExpr, name: cst.CS
     return statement.target is name
 
 
-def within(file, container: cst.CSTNode):
-    """A predicate: does a node lie inside `container` (by source offsets)?"""
-    start, end = file.node_offsets(container)
+def within(container: cst.CSTNode):
+    """A predicate: does a node lie inside `container` (is it the container or one of its
+    descendants)? Structural, so no positions are computed for the file."""
+    inner: set[int] = set()
+    pending = [container]
+    while pending:
+        node = pending.pop()
+        inner.add(id(node))
+        pending.extend(node.children)
 
     def inside(node: cst.CSTNode) -> bool:
-        node_start, node_end = file.node_offsets(node)
-        return start <= node_start and node_end <= end
+        return id(node) in inner
 
     return inside
 

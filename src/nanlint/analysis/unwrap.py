@@ -175,7 +175,7 @@ def _recover_source(
             return False
     if not origin.exact:
         plan.downgrade(Applicability.UNSAFE, f"{origin.label} is not the function its fix assumes")
-    inside = within(file, arg.node)
+    inside = within(arg.node)
     same_file = origin.file is file
     if same_file and not source.hops and origin.removal is Removal.CALL and inside(origin.node):
         return _at_origin(plan, analysis, origin, source, rewrite)

@@ -100,11 +100,9 @@ class WhereUnsafeBranch(Rule):
             inner = [w.node for w, _ in wheres if w is not fact]
             for taken, branch in branches:
                 assert branch is not None
-                inside = within(analysis.source, branch.node)
+                inside = within(branch.node)
                 for op in unsafe:
-                    if not inside(op.node) or any(
-                        inside(w) and within(analysis.source, w)(op.node) for w in inner
-                    ):
+                    if not inside(op.node) or any(inside(w) and within(w)(op.node) for w in inner):
                         continue
                     if is_guard(analysis, op.operand):
                         continue
