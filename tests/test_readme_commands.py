@@ -53,6 +53,11 @@ class Expect:
     check: Callable[[Path, str], None] | None = None  # (project, stdout) -> asserts
 
 
+def _cleaned(project: Path, stdout: str) -> None:
+    assert stdout.startswith(("Removed ", "No cache at ")), stdout
+    assert not (project / ".nanlint_cache").exists()
+
+
 def _lines(count: int) -> Callable[[Path, str], None]:
     def check(project: Path, stdout: str) -> None:
         assert len(stdout.splitlines()) == count, stdout
@@ -113,6 +118,8 @@ RUN: dict[str, Expect] = {
         1, (NAN101, "Found 1 error."), ("NAN103",)
     ),
     "nanlint check --exit-zero": Expect(0, (NAN103, NAN101, "Found 2 errors.")),
+    "nanlint check --no-cache": Expect(1, (NAN103, NAN101, "Found 2 errors.")),
+    "nanlint clean": Expect(0, check=_cleaned),
     # Fix
     "nanlint check --diff": Expect(
         1,
