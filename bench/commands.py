@@ -34,7 +34,7 @@ class NanlintFlags:
                 " (cold ones, if this nanlint has no cache at all)"
             )
         if jobs is not None and not self.jobs:
-            missing.append(f"nanlint has no --jobs: --jobs {jobs} is not passed on")
+            missing.append(f"nanlint has no --jobs option: --jobs {jobs} is not passed on")
         return missing
 
 
