@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -241,6 +243,14 @@ def _published_name(command: str) -> None:
     assert command == "pip install " + _pyproject().split('name = "', 1)[1].split('"')[0]
 
 
+def _benchmark_arguments_parse(command: str) -> None:
+    script, *arguments = command.split()[1:]
+    parse = f"import sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); import run; run.parse_args()"
+    assert (ROOT / script).is_file()
+    done = subprocess.run([sys.executable, "-c", parse, *arguments], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 def _pyproject() -> str:
     return (ROOT / "pyproject.toml").read_text()
 
@@ -265,6 +275,18 @@ NOT_RUN: dict[str, tuple[str, Callable[[str], None]]] = {
     ),
     "python -m pytest": ("it is this very suite", _suite_exists),
     "ruff format . && ruff check .": ("it reformats this checkout", _ruff_is_configured),
+    "python bench/run.py --quick --repeat 1": (
+        "it downloads the corpora and takes minutes; its options are parsed",
+        _benchmark_arguments_parse,
+    ),
+    "python bench/run.py --corpus timm --torchfix": (
+        "it downloads timm and TorchFix and takes many minutes; its options are parsed",
+        _benchmark_arguments_parse,
+    ),
+    "python bench/run.py --json bench.json": (
+        "it downloads the corpora and takes most of an hour; its options are parsed",
+        _benchmark_arguments_parse,
+    ),
     "pip install nanlint": (
         "the GitHub Actions step installs the published package: needs the network",
         _published_name,

@@ -189,6 +189,11 @@ def test_the_rule_table_is_generated_from_the_rules():
         assert (ROOT / "rules" / f"{rule.code}.md").is_file()
 
 
-def test_the_benchmark_section_is_there_for_the_figures():
-    assert "\n## Benchmark\n" in readme.TEXT
-    assert "`bench/`" in readme.section("## Benchmark")
+def test_the_benchmark_section_runs_bench_and_dates_its_figures():
+    section = readme.section("## Benchmark")
+    assert "`bench/run.py`" in section and (ROOT / "bench" / "run.py").is_file()
+    assert "(bench/README.md)" in section and (ROOT / "bench" / "README.md").is_file()
+    figures = section.split("<!-- benchmark figures: start -->\n", 1)[1]
+    figures = figures.split("<!-- benchmark figures: end -->", 1)[0]
+    assert re.search(r"\b20\d\d-\d\d-\d\d\b", figures), "the figures need their date"
+    assert re.search(r"\b\d+ cores\b", figures), "the figures need their machine"
