@@ -50,16 +50,18 @@ class Exclusions:
     """Exclude patterns (gitignore-style, relative to `root`) and, optionally, .gitignore files."""
 
     def __init__(self, root: Path, patterns: Iterable[str], respect_gitignore: bool = True):
-        self.root = Path(os.path.abspath(root))
+        self.root = os.path.abspath(root)
         self.patterns = GitIgnoreSpec.from_lines(list(patterns))
         self.gitignore = GitIgnore() if respect_gitignore else None
 
-    def excluded(self, path: Path, is_dir: bool) -> bool:
-        absolute = Path(os.path.abspath(path))
-        try:
-            relative = absolute.relative_to(self.root).as_posix()
-        except ValueError:
-            relative = absolute.name  # outside the root, only a file name can match
+    def excluded(self, path: Path | str, is_dir: bool) -> bool:
+        absolute = os.path.abspath(path)
+        if absolute == self.root:
+            relative = "."
+        elif absolute.startswith(self.root.rstrip(os.sep) + os.sep):
+            relative = absolute[len(self.root.rstrip(os.sep)) + 1 :].replace(os.sep, "/")
+        else:
+            relative = os.path.basename(absolute)  # outside the root, only a name can match
         if relative != "." and self.patterns.match_file(relative + ("/" if is_dir else "")):
             return True
         return self.gitignore is not None and self.gitignore.ignored(absolute, is_dir)
@@ -99,15 +101,15 @@ def _walk(root: Path, exclusions: Exclusions, problems: list[tuple[Path, str]]):
             name
             for name in subdirectories
             if not os.path.islink(os.path.join(directory, name))
-            and not exclusions.excluded(Path(directory, name), is_dir=True)
+            and not exclusions.excluded(os.path.join(directory, name), is_dir=True)
         )
         for name in sorted(names):
             if not name.endswith(SUFFIXES):
                 continue
-            path = Path(directory, name)
-            if exclusions.excluded(path, is_dir=False):
+            joined = os.path.join(directory, name)
+            if exclusions.excluded(joined, is_dir=False):
                 continue
-            if path.is_file():
-                yield path
+            if os.path.isfile(joined):
+                yield Path(joined)
             else:
-                problems.append((path, "not a regular file (a broken symlink?)"))
+                problems.append((Path(joined), "not a regular file (a broken symlink?)"))

@@ -14,46 +14,51 @@ from pathspec import GitIgnoreSpec
 
 
 class GitIgnore:
-    """Answers `ignored(path)`, reading each directory's .gitignore once."""
+    """Answers `ignored(path)`, reading each directory's .gitignore once.
+
+    Works on path strings: discovery asks once per file, and pathlib objects cost more than
+    the matching itself.
+    """
 
     def __init__(self) -> None:
-        self._specs: dict[Path, GitIgnoreSpec | None] = {}
-        self._repositories: dict[Path, Path | None] = {}
+        self._specs: dict[str, GitIgnoreSpec | None] = {}
+        self._repositories: dict[str, str | None] = {}
 
-    def ignored(self, path: Path, is_dir: bool) -> bool:
-        path = Path(os.path.abspath(path))
-        root = self._repository(path.parent)
+    def ignored(self, path: Path | str, is_dir: bool) -> bool:
+        path = os.path.abspath(path)
+        directory = os.path.dirname(path)
+        root = self._repository(directory)
         if root is None:
             return False
-        directory = path.parent
         while True:
             spec = self._spec(directory, directory == root)
             if spec is not None:
-                relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
-                verdict = spec.check_file(relative).include
+                relative = os.path.relpath(path, directory).replace(os.sep, "/")
+                verdict = spec.check_file(relative + ("/" if is_dir else "")).include
                 if verdict is not None:
                     return verdict
             if directory == root:
                 return False
-            directory = directory.parent
+            directory = os.path.dirname(directory)
 
-    def _repository(self, directory: Path) -> Path | None:
+    def _repository(self, directory: str) -> str | None:
         """The nearest directory at or above `directory` that holds `.git`."""
         if directory not in self._repositories:
-            if (directory / ".git").exists():
-                found: Path | None = directory
-            elif directory.parent == directory:
+            parent = os.path.dirname(directory)
+            if os.path.exists(os.path.join(directory, ".git")):
+                found: str | None = directory
+            elif parent == directory:
                 found = None
             else:
-                found = self._repository(directory.parent)
+                found = self._repository(parent)
             self._repositories[directory] = found
         return self._repositories[directory]
 
-    def _spec(self, directory: Path, is_root: bool) -> GitIgnoreSpec | None:
+    def _spec(self, directory: str, is_root: bool) -> GitIgnoreSpec | None:
         if directory not in self._specs:
-            sources = [directory / ".gitignore"]
+            sources = [Path(directory, ".gitignore")]
             if is_root:
-                sources.insert(0, directory / ".git" / "info" / "exclude")
+                sources.insert(0, Path(directory, ".git", "info", "exclude"))
             lines = [line for source in sources for line in _lines(source)]
             self._specs[directory] = GitIgnoreSpec.from_lines(lines) if lines else None
         return self._specs[directory]

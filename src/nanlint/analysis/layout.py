@@ -64,17 +64,17 @@ def find_module(roots: Iterable[Path], qualname: str) -> Path | None:
     """The project file (or namespace-package directory) of module `qualname`, if any."""
     if not qualname or not all(part.isidentifier() for part in qualname.split(".")):
         return None
-    roots = list(roots)
-    relative = Path(*qualname.split("."))
+    roots = [str(root) for root in roots]
+    relative = os.path.join(*qualname.split("."))
     for root in roots:
         for candidate in (
-            root / relative / "__init__.py",
-            root.joinpath(relative).with_suffix(".py"),
+            os.path.join(root, relative, "__init__.py"),
+            os.path.join(root, relative + ".py"),
         ):
-            if candidate.is_file() and not NOT_PROJECT.intersection(candidate.parts):
-                return candidate
+            if os.path.isfile(candidate) and not NOT_PROJECT.intersection(Path(candidate).parts):
+                return Path(candidate)
     for root in roots:  # a namespace package: a directory of modules, no __init__.py
-        directory = root / relative
+        directory = Path(root, relative)
         if (
             directory.is_dir()
             and not NOT_PROJECT.intersection(directory.parts)
