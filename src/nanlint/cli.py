@@ -17,6 +17,13 @@ def _codes(values: tuple[str, ...]) -> list[str] | None:
     return [part for value in values for part in value.split(",") if part.strip()]
 
 
+def _escape_unencodable_output() -> None:
+    """Print what the terminal cannot encode (a file name that is not UTF-8, say) as escapes."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nanlint")
 def main() -> None:
@@ -48,6 +55,7 @@ def check(paths, output_format, fix, unsafe_fixes, diff, select, ignore, exit_ze
     from nanlint.runner import CheckOptions, run_check
     from nanlint.selection import SelectorError, select_rules
 
+    _escape_unencodable_output()
     try:
         rules = select_rules(_codes(select), _codes(ignore) or ())
     except SelectorError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,7 @@ def discover(paths: list[Path]) -> Discovered:
         elif path.is_file():
             files[path] = None
         else:
-            problems.append((path, "not a regular file (a broken symlink?)"))
+            problems.append((path, not_a_file(path)))
     return Discovered(sorted(files), problems)
 
 
@@ -76,4 +77,17 @@ def _walk(root: Path, problems: list[tuple[Path, str]]):
                 if path.is_file():
                     yield path
                 else:
-                    problems.append((path, "not a regular file (a broken symlink?)"))
+                    problems.append((path, not_a_file(path)))
+
+
+def not_a_file(path: Path) -> str:
+    """Why `path`, which exists as a name, cannot be read as a file."""
+    try:
+        os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "symbolic link loop"
+        if error.errno == errno.ENOENT:
+            return "broken symbolic link"
+        return error.strerror or str(error)
+    return "not a regular file"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -11,12 +9,14 @@ import libcst as cst
 
 from nanlint.analysis.interpreter import analyze
 from nanlint.diagnostics import Diagnostic, Related
-from nanlint.fixes import apply_edits, select_compatible
+from nanlint.fixes import Fix, apply_edits, select_compatible
+from nanlint.parsing import TooComplex
 from nanlint.rules.base import Finding, Rule
 from nanlint.source import Position, SourceFile, Span
 
 # Enough for chains of dependent fixes; a file that still changes after this is reported as is.
 MAX_FIX_ROUNDS = 10
+TOO_DEEP_TO_ANALYSE = "ParseError: skipped, the code nests too deeply for the analysis"
 
 
 @dataclass
@@ -45,16 +45,13 @@ def lint(source: SourceFile, rules: Sequence[Rule]) -> tuple[list[Diagnostic], l
     active = [rule for rule in rules if any(token in source.text for token in rule.triggers)]
     if not active:
         return [], []
-    try:
-        source.module  # noqa: B018 - parse
-    except cst.ParserSyntaxError as error:
-        return [syntax_error(source, error)], []
-    except RecursionError:
-        return [_unparsable(source, "the file nests too deeply to parse")], []
+    unparsable = parse_problem(source)
+    if unparsable is not None:
+        return [unparsable], []
     try:
         analysis = analyze(source)
     except RecursionError:
-        return [_unparsable(source, "the file nests too deeply to analyse")], []
+        return [_file_level(source, TOO_DEEP_TO_ANALYSE)], []
     except Exception as error:  # an analysis bug must not stop the run
         return [], [InternalError(str(source.path), None, f"{type(error).__name__}: {error}")]
     diagnostics: list[Diagnostic] = []
@@ -64,6 +61,8 @@ def lint(source: SourceFile, rules: Sequence[Rule]) -> tuple[list[Diagnostic], l
             diagnostics.extend(
                 to_diagnostic(rule, finding, source) for finding in rule.check(analysis)
             )
+        except RecursionError:
+            return [_file_level(source, TOO_DEEP_TO_ANALYSE)], []
         except Exception as error:
             errors.append(
                 InternalError(str(source.path), rule.code, f"{type(error).__name__}: {error}")
@@ -73,42 +72,62 @@ def lint(source: SourceFile, rules: Sequence[Rule]) -> tuple[list[Diagnostic], l
 
 
 def lint_and_fix(source: SourceFile, rules: Sequence[Rule], unsafe: bool) -> FileReport:
-    """Apply fixes until none is left (or MAX_FIX_ROUNDS); report what remains."""
+    """Apply fixes until none is left (or MAX_FIX_ROUNDS); report what remains.
+
+    Each round's result is re-parsed; fixes whose result would not parse are withheld.
+    """
     current = source
     fixed = 0
     withheld: list[str] = []
     for _ in range(MAX_FIX_ROUNDS):
         diagnostics, errors = lint(current, rules)
-        fixes = [d.fix for d in diagnostics if d.fix is not None and d.fix.applies(unsafe)]
+        fixes = [
+            d.fix
+            for d in diagnostics
+            if d.fix is not None and d.fix.applies(unsafe) and d.fix.paths == {source.path}
+        ]
         if not fixes or errors:
             break
         chosen = select_compatible(fixes)
-        text = apply_edits(current.text, [edit for fix in chosen for edit in fix.edits])
-        if not parses(text):
-            chosen = [fix for fix in chosen if parses(apply_edits(current.text, list(fix.edits)))]
-            withheld.extend(
-                f"{fix.title}: the fixed code would not parse, so it was not written"
-                for fix in fixes
-                if fix not in chosen
-            )
-            if not chosen:
+        candidate = _applied(current, chosen)
+        if candidate is None:
+            parsing = [fix for fix in chosen if _applied(current, [fix]) is not None]
+            for fix in chosen:
+                message = f"{fix.title}: the fixed code would not parse, so it was not written"
+                if fix not in parsing and message not in withheld:
+                    withheld.append(message)
+            candidate = _applied(current, parsing) if parsing else None
+            if candidate is None:
                 break
-            text = apply_edits(current.text, [edit for fix in chosen for edit in fix.edits])
-            if not parses(text):
-                break
+            chosen = parsing
         fixed += len(chosen)
-        current = SourceFile(source.path, text, source.encoding, source.bom)
+        current = candidate
     diagnostics, errors = lint(current, rules)
     changed = current.text if current.text != source.text else None
     return FileReport(current, diagnostics, changed, fixed, withheld, errors)
 
 
-def parses(text: str) -> bool:
+def _applied(source: SourceFile, fixes: list[Fix]) -> SourceFile | None:
+    """`source` with `fixes` applied, or None when the result does not parse."""
+    text = apply_edits(source.text, [edit for fix in fixes for edit in fix.edits])
+    result = SourceFile(source.path, text, source.encoding, source.bom)
+    return result if parse_problem(result) is None else None
+
+
+def parse_problem(source: SourceFile) -> Diagnostic | None:
+    """Why `source` cannot be parsed, as a diagnostic (None when its tree is there)."""
     try:
-        cst.parse_module(text)
-    except (cst.ParserSyntaxError, RecursionError):
-        return False
-    return True
+        source.module  # noqa: B018 - parse
+    except SyntaxError as error:
+        return _at(source, error.lineno or 1, error.offset or 1, f"SyntaxError: {error.msg}")
+    except cst.ParserSyntaxError as error:
+        message = f"SyntaxError: {error.message} (libcst cannot parse what Python can)"
+        return _at(source, error.raw_line, error.raw_column + 1, message)
+    except TooComplex as error:
+        return _at(source, error.line, error.column, f"ParseError: skipped, {error}")
+    except RecursionError:
+        return _file_level(source, TOO_DEEP_TO_ANALYSE)
+    return None
 
 
 def to_diagnostic(rule: Rule, finding: Finding, source: SourceFile) -> Diagnostic:
@@ -126,24 +145,11 @@ def to_diagnostic(rule: Rule, finding: Finding, source: SourceFile) -> Diagnosti
     return Diagnostic(rule.code, finding.message, source.path, span, fix, related, span.start.line)
 
 
-def syntax_error(source: SourceFile, error: cst.ParserSyntaxError) -> Diagnostic:
-    """A diagnostic for a file that does not parse, with Python's own message when it has one."""
-    line, column, message = error.raw_line, error.raw_column + 1, error.message
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(source.text, str(source.path))
-    except SyntaxError as python_error:
-        line = python_error.lineno or line
-        column = python_error.offset or column
-        message = python_error.msg
-    except (ValueError, RecursionError, MemoryError):
-        pass
+def _at(source: SourceFile, line: int, column: int, message: str) -> Diagnostic:
     line = max(1, min(line, source.line_count))
     position = Position(line, max(1, column))
-    return Diagnostic(None, f"SyntaxError: {message}", source.path, Span(position, position))
+    return Diagnostic(None, message, source.path, Span(position, position))
 
 
-def _unparsable(source: SourceFile, message: str) -> Diagnostic:
-    position = Position(1, 1)
-    return Diagnostic(None, f"SyntaxError: {message}", source.path, Span(position, position))
+def _file_level(source: SourceFile, message: str) -> Diagnostic:
+    return _at(source, 1, 1, message)

@@ -40,34 +40,43 @@ def run_check(options: CheckOptions) -> RunResult:
     for path, problem in found.problems:
         result.diagnostics.append(_file_problem(path, f"IOError: {problem}"))
     for path in found.files:
-        source = _read(path, result)
-        if source is None:
-            continue
-        if options.fix or options.diff:
-            _fix_file(source, options, result)
-        else:
-            diagnostics, errors = lint(source, options.rules)
-            result.diagnostics.extend(diagnostics)
-            result.errors.extend(errors)
-            result.sources[path] = source
+        try:
+            _check_file(path, options, result)
+        except Exception as error:  # a bug costs one file, not the run
+            message = f"{type(error).__name__}: {error}"
+            result.errors.append(InternalError(str(path), None, message))
     result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
 
 
-def _read(path: Path, result: RunResult) -> SourceFile | None:
+def _check_file(path: Path, options: CheckOptions, result: RunResult) -> None:
+    read = _read(path, result)
+    if read is None:
+        return
+    data, source = read
+    if options.fix or options.diff:
+        _fix_file(source, data, options, result)
+    else:
+        diagnostics, errors = lint(source, options.rules)
+        result.diagnostics.extend(diagnostics)
+        result.errors.extend(errors)
+        result.sources[path] = source
+
+
+def _read(path: Path, result: RunResult) -> tuple[bytes, SourceFile] | None:
     try:
         data = path.read_bytes()
     except OSError as error:
         result.diagnostics.append(_file_problem(path, f"IOError: {error.strerror or error}"))
         return None
     try:
-        return SourceFile.from_bytes(path, data)
+        return data, SourceFile.from_bytes(path, data)
     except DecodeError as error:
-        result.diagnostics.append(_file_problem(path, f"DecodeError: {error}"))
+        result.diagnostics.append(_file_problem(path, f"DecodeError: {error}", error.line))
         return None
 
 
-def _fix_file(source: SourceFile, options: CheckOptions, result: RunResult) -> None:
+def _fix_file(source: SourceFile, data: bytes, options: CheckOptions, result: RunResult) -> None:
     report = lint_and_fix(source, options.rules, options.unsafe_fixes)
     result.errors.extend(report.errors)
     result.withheld.extend(f"{source.path}: {message}" for message in report.withheld)
@@ -79,9 +88,35 @@ def _fix_file(source: SourceFile, options: CheckOptions, result: RunResult) -> N
         result.diffs.append(unified_diff(source, report.fixed_text))
         result.fixed += report.fixed
         return
-    write_atomically(source.path, source.encode(report.fixed_text))
-    result.fixed += report.fixed
-    result.diagnostics.extend(report.diagnostics)
+    problem = _write(source, data, report.fixed_text)
+    if problem is None:
+        result.fixed += report.fixed
+        result.diagnostics.extend(report.diagnostics)
+        return
+    result.diagnostics.append(_file_problem(source.path, f"IOError: fixes not written, {problem}"))
+    result.diagnostics.extend(lint(source, options.rules)[0])
+    result.sources[source.path] = source
+
+
+def _write(source: SourceFile, original: bytes, fixed_text: str) -> str | None:
+    """Write `fixed_text` over the file read as `original`; why not, if it was not written.
+
+    A symbolic link is not replaced (nor is the file it points to written: it may lie
+    outside the linted tree), and a file that changed since it was read is left alone.
+    """
+    if source.path.is_symlink():
+        return "the path is a symbolic link (fix the file it points to)"
+    try:
+        data = source.encode(fixed_text)
+    except UnicodeEncodeError:
+        return f"the fixed code cannot be encoded in {source.encoding}"
+    try:
+        if source.path.read_bytes() != original:
+            return "the file changed while nanlint was running"
+        write_atomically(source.path, data)
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
 
 
 def unified_diff(source: SourceFile, fixed_text: str) -> str:
@@ -95,6 +130,6 @@ def unified_diff(source: SourceFile, fixed_text: str) -> str:
     return "".join(line if line.endswith(("\n", "\r")) else line + "\n" for line in lines)
 
 
-def _file_problem(path: Path, message: str) -> Diagnostic:
-    position = Position(1, 1)
+def _file_problem(path: Path, message: str, line: int = 1) -> Diagnostic:
+    position = Position(line, 1)
     return Diagnostic(None, message, path, Span(position, position))

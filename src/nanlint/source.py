@@ -25,6 +25,10 @@ _DROPPABLE = " \t\x0c\x0b"
 class DecodeError(Exception):
     """The file's bytes are not text in the encoding it declares (or UTF-8)."""
 
+    def __init__(self, message: str, line: int = 1):
+        super().__init__(message)
+        self.line = line
+
 
 @dataclass(frozen=True)
 class Position:
@@ -61,16 +65,23 @@ class SourceFile:
         """Decode with the file's coding cookie (PEP 263), UTF-8 by default; keep the BOM."""
         try:
             encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        except SyntaxError as error:
-            raise DecodeError(str(error)) from error
+        except SyntaxError as error:  # an unknown encoding, or one that contradicts a BOM
+            bom = data.startswith(codecs.BOM_UTF8)
+            reason = "it contradicts the UTF-8 byte order mark" if bom else str(error)
+            raise DecodeError(f"bad coding comment: {reason}") from error
         bom = data.startswith(codecs.BOM_UTF8)
         if bom:
             data = data[len(codecs.BOM_UTF8) :]
             encoding = "utf-8"
         try:
             text = data.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as error:
-            raise DecodeError(f"cannot decode as {encoding}: {error}") from error
+        except UnicodeDecodeError as error:
+            line = len(line_starts(data[: error.start].decode(encoding, errors="replace")))
+            message = (
+                f"not valid {encoding} (byte 0x{data[error.start]:02x} on line {line});"
+                " declare the file's encoding in a coding comment (PEP 263)"
+            )
+            raise DecodeError(message, line) from error
         return cls(path, text, encoding, bom)
 
     def encode(self, text: str) -> bytes:
@@ -80,8 +91,10 @@ class SourceFile:
 
     @cached_property
     def module(self) -> cst.Module:
-        """The libcst tree; raises libcst.ParserSyntaxError."""
-        return cst.parse_module(self.text)
+        """The libcst tree; raises what `nanlint.parsing.parse_module` raises."""
+        from nanlint.parsing import parse_module  # parsing needs this module's line_starts
+
+        return parse_module(self.text)
 
     @cached_property
     def parents(self) -> dict[cst.CSTNode, cst.CSTNode]:
