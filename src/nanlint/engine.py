@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
 from nanlint.analysis.interpreter import analyze
 from nanlint.diagnostics import Diagnostic, Related
-from nanlint.fixes import Fix, apply_edits, select_compatible
+from nanlint.fixes import Applicability, Fix, apply_edits, select_compatible
 from nanlint.parsing import TooComplex
 from nanlint.rules.base import Finding, Rule
 from nanlint.source import Position, SourceFile, Span
@@ -74,37 +74,56 @@ def lint(source: SourceFile, rules: Sequence[Rule]) -> tuple[list[Diagnostic], l
 def lint_and_fix(source: SourceFile, rules: Sequence[Rule], unsafe: bool) -> FileReport:
     """Apply fixes until none is left (or MAX_FIX_ROUNDS); report what remains.
 
-    Each round's result is re-parsed; fixes whose result would not parse are withheld.
+    Each round's result is re-parsed. A fix whose result would not parse is withheld: the
+    next rounds go on without it, and its diagnostic says so (its fix becomes display-only).
     """
     current = source
     fixed = 0
-    withheld: list[str] = []
+    withheld: dict[tuple, str] = {}  # _identity(fix) -> title
     for _ in range(MAX_FIX_ROUNDS):
         diagnostics, errors = lint(current, rules)
         fixes = [
             d.fix
             for d in diagnostics
-            if d.fix is not None and d.fix.applies(unsafe) and d.fix.paths == {source.path}
+            if d.fix is not None
+            and d.fix.applies(unsafe)
+            and d.fix.paths == {source.path}
+            and _identity(d.fix) not in withheld
         ]
         if not fixes or errors:
             break
         chosen = select_compatible(fixes)
         candidate = _applied(current, chosen)
         if candidate is None:
-            parsing = [fix for fix in chosen if _applied(current, [fix]) is not None]
-            for fix in chosen:
-                message = f"{fix.title}: the fixed code would not parse, so it was not written"
-                if fix not in parsing and message not in withheld:
-                    withheld.append(message)
-            candidate = _applied(current, parsing) if parsing else None
-            if candidate is None:
+            broken = {_identity(f): f.title for f in chosen if _applied(current, [f]) is None}
+            if not broken:  # each parses alone, not together: give up on the rest
                 break
-            chosen = parsing
+            withheld.update(broken)
+            continue
         fixed += len(chosen)
         current = candidate
     diagnostics, errors = lint(current, rules)
+    diagnostics = [_withhold(d) if _identity(d.fix) in withheld else d for d in diagnostics]
     changed = current.text if current.text != source.text else None
-    return FileReport(current, diagnostics, changed, fixed, withheld, errors)
+    messages = [
+        f"{title}: the fixed code would not parse, so it was not written"
+        for title in withheld.values()
+    ]
+    return FileReport(current, diagnostics, changed, fixed, messages, errors)
+
+
+def _identity(fix: Fix | None) -> tuple:
+    """What stays the same about a fix when other fixes move its offsets."""
+    if fix is None:
+        return ()
+    return (fix.title, tuple(edit.content for edit in fix.edits))
+
+
+def _withhold(diagnostic: Diagnostic) -> Diagnostic:
+    fix = diagnostic.fix
+    title = f"{fix.title} (withheld: the fixed code would not parse)"
+    shown = replace(fix, title=title, applicability=Applicability.DISPLAY_ONLY)
+    return replace(diagnostic, fix=shown)
 
 
 def _applied(source: SourceFile, fixes: list[Fix]) -> SourceFile | None:
