@@ -166,3 +166,8 @@ def test_functional_fix_carries_weight_and_reduction():
     assert fixed(code, [get_rule("NAN101")]).splitlines()[-1] == (
         "loss = F.binary_cross_entropy_with_logits(z, y, weight=w, reduction='sum')"
     )
+
+
+def test_a_fix_whose_own_edits_overlap_is_never_applied():
+    torn, fine = fix(edit(0, 5, "a"), edit(3, 8, "b")), fix(edit(8, 9, "c"))
+    assert select_compatible([torn, fine]) == [fine]
