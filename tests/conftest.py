@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,34 @@ from nanlint.rules import ALL_RULES
 from nanlint.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+UPDATE_GOLDEN = os.environ.get("NANLINT_UPDATE_GOLDEN") == "1"
+
+
+def compare_golden(golden: Path, actual: str) -> None:
+    """`actual` must equal the golden file (NANLINT_UPDATE_GOLDEN=1 rewrites it)."""
+    if UPDATE_GOLDEN:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(actual)
+    assert golden.exists(), f"missing golden file {golden} (run with NANLINT_UPDATE_GOLDEN=1)"
+    assert actual == golden.read_text()
+
+
+# One file with one NAN101 (a safe fix), and what --fix makes of it.
+BAD = textwrap.dedent(
+    """\
+    import torch
+    import torch.nn.functional as F
+
+
+    def loss(logits, target):
+        return F.binary_cross_entropy(torch.sigmoid(logits), target)
+    """
+)
+FIXED = BAD.replace(
+    "binary_cross_entropy(torch.sigmoid(logits), target)",
+    "binary_cross_entropy_with_logits(logits, target)",
+)
 
 
 def source_of(code: str, name: str = "example.py") -> SourceFile:

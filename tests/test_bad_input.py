@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from conftest import BCE_BAD, BCE_FIXED, BCE_MESSAGE, nanlint
-from nanlint import parsing
+from nanlint import parsing, runner
+from nanlint.analysis.project import Project
 from nanlint.rules import get_rule
 
 GOOD = f"good.py:4:31: {BCE_MESSAGE}"
@@ -312,24 +313,34 @@ def test_an_internal_error_in_one_rule_on_one_file_is_reported_and_the_run_goes_
     assert (project / "good.py").read_text() == BCE_FIXED
 
 
-def test_an_unexpected_error_anywhere_costs_one_file_not_the_run(project, monkeypatch):
+def test_a_failure_of_the_project_pass_is_an_internal_error_of_each_analysed_file(
+    project, monkeypatch
+):
     (project / "bad.py").write_text(BCE_BAD)
-    from nanlint import runner
 
-    lint_and_fix = runner.lint_and_fix
+    def fail(*args):
+        raise KeyError("boom")
 
-    def fail_on_bad(source, rules, unsafe):
-        if source.path.name == "bad.py":
-            raise KeyError("boom")
-        return lint_and_fix(source, rules, unsafe)
-
-    monkeypatch.setattr(runner, "lint_and_fix", fail_on_bad)
+    monkeypatch.setattr(Project, "analyze", fail)
     result = concise("--fix")
     assert result.exit_code == 2
-    assert result.stderr == "error: internal error on bad.py: KeyError: 'boom'\n"
-    assert result.stdout == "Found 1 error (1 fixed, 0 remaining).\n"
+    assert result.stderr == (
+        "error: internal error on bad.py: KeyError: 'boom'\n"
+        "error: internal error on good.py: KeyError: 'boom'\n"
+    )
+    assert result.stdout == "All checks passed!\n"
     assert (project / "bad.py").read_text() == BCE_BAD
-    assert (project / "good.py").read_text() == BCE_FIXED
+
+
+def test_an_unexpected_error_elsewhere_is_an_internal_error_not_a_traceback(project, monkeypatch):
+    def fail(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(runner, "fix_files", fail)
+    result = concise("--fix", ".")
+    assert result.exit_code == 2
+    assert result.stderr == "error: internal error on .: KeyError: 'boom'\n"
+    assert (project / "good.py").read_text() == BCE_BAD
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="file names must be bytes, not UTF-8")

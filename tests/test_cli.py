@@ -6,27 +6,13 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 
 import pytest
 from click.testing import CliRunner
 
+from conftest import BAD, FIXED
 from nanlint.cli import main
 
-BAD = textwrap.dedent(
-    """\
-    import torch
-    import torch.nn.functional as F
-
-
-    def loss(logits, target):
-        return F.binary_cross_entropy(torch.sigmoid(logits), target)
-    """
-)
-FIXED = BAD.replace(
-    "binary_cross_entropy(torch.sigmoid(logits), target)",
-    "binary_cross_entropy_with_logits(logits, target)",
-)
 CLEAN = "import torch\n\nx = torch.zeros(3)\n"
 
 
@@ -152,6 +138,26 @@ def test_select_ignore_and_exit_zero(project, args, exit_code):
     assert run("check", *args).exit_code == exit_code
 
 
+@pytest.mark.parametrize(
+    "args, codes",
+    [
+        ((), []),
+        (("--select", "NAN205"), ["NAN205"]),
+        (("--select", "NAN206"), ["NAN206"]),
+        (("--select", "NAN2"), ["NAN205", "NAN206"]),
+        (("--select", "ALL", "--ignore", "NAN206"), ["NAN205"]),
+    ],
+)
+def test_precision_rules_are_off_by_default(tmp_path, monkeypatch, args, codes):
+    (tmp_path / "rates.py").write_text(
+        "import torch\n\n\ndef f(x):\n    return torch.log(1 + x), torch.exp(x) - 1\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    result = run("check", "--output-format", "concise", *args)
+    assert [line.split()[1] for line in result.output.splitlines() if "NAN" in line] == codes
+    assert result.exit_code == (1 if codes else 0)
+
+
 @pytest.mark.parametrize("selector", ["NAN999", "E501", "nan9", "ALLX", "NAN1X"])
 def test_unknown_selector_is_a_usage_error(project, selector):
     result = CliRunner().invoke(main, ["check", "--select", selector])
@@ -240,3 +246,48 @@ def test_python_dash_m_and_check_never_imports_torch(project):
     )
     assert out.stdout.splitlines()[-1] == "exit 1 False"
     assert "NAN101" in out.stdout
+
+
+def test_exit_non_zero_on_fix(project):
+    result = run("check", "--fix", "--exit-non-zero-on-fix")
+    assert result.exit_code == 1
+    assert (project / "train.py").read_text() == FIXED
+    assert run("check", "--fix", "--exit-non-zero-on-fix").exit_code == 0
+
+
+def test_stdin_is_linted_under_the_given_name(project):
+    result = CliRunner().invoke(
+        main,
+        ["check", "--stdin-filename", "models/loss.py", "--output-format", "concise"],
+        input=BAD,
+    )
+    assert result.exit_code == 1
+    assert result.stdout.startswith("models/loss.py:6:35: NAN101 [*] Sigmoid probabilities")
+
+
+def nanlint_process(*args: str, stdin: str) -> subprocess.CompletedProcess:
+    """`python -m nanlint ...` in the current directory, with separate stdout and stderr."""
+    command = [sys.executable, "-m", "nanlint", *args]
+    return subprocess.run(command, input=stdin, capture_output=True, text=True)
+
+
+def test_stdin_with_fix_prints_the_fixed_source_and_reports_on_stderr(project):
+    result = nanlint_process("check", "--stdin-filename", "loss.py", "--fix", stdin=BAD)
+    assert result.returncode == 0
+    assert result.stdout == FIXED
+    assert result.stderr == "Found 1 error (1 fixed, 0 remaining).\n"
+    assert not (project / "loss.py").exists()
+
+
+def test_stdin_force_excluded_prints_the_source_unchanged(project):
+    (project / "pyproject.toml").write_text('[tool.nanlint]\nextend-exclude = ["gen_*.py"]\n')
+    args = ("check", "--stdin-filename", "gen_loss.py", "--force-exclude")
+    result = nanlint_process(*args, "--fix", stdin=BAD)
+    assert (result.returncode, result.stdout, result.stderr) == (0, BAD, "All checks passed!\n")
+    assert nanlint_process(*args, stdin=BAD).stdout == "All checks passed!\n"
+
+
+def test_statistics_counts_per_code(project):
+    result = run("check", "--statistics")
+    assert result.exit_code == 1
+    assert result.output == "1  NAN101  [*] sigmoid-into-bce-loss\n"

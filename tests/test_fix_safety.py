@@ -73,21 +73,30 @@ def test_a_failed_write_leaves_the_file_and_no_temporary(model, monkeypatch):
     assert sorted(os.listdir(model.parent)) == ["good.py", "model.py"]
 
 
-def test_a_file_edited_during_the_run_is_not_overwritten(model, monkeypatch):
-    lint_and_fix = runner.lint_and_fix
+def test_nothing_is_written_when_a_file_was_edited_during_the_run(model, monkeypatch):
+    """A fix may span files, so one file saved meanwhile (by an editor) stops every write."""
+    (model.parent / "good.py").write_text(BCE_BAD)
+    fix_files = runner.fix_files
     edited = BCE_BAD + "# saved by an editor meanwhile\n"
 
-    def lint_while_an_editor_saves(source, rules, unsafe):
-        report = lint_and_fix(source, rules, unsafe)
+    def fix_while_an_editor_saves(*args, **kwargs):
+        report = fix_files(*args, **kwargs)
         model.write_text(edited)
         return report
 
-    monkeypatch.setattr(runner, "lint_and_fix", lint_while_an_editor_saves)
+    monkeypatch.setattr(runner, "fix_files", fix_while_an_editor_saves)
     result = fix()
-    assert result.stdout.splitlines()[0] == (
-        "model.py:1:1: IOError: fixes not written, the file changed while nanlint was running"
-    )
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "good.py:1:1: IOError: fixes not written, model.py changed while nanlint was running",
+        f"good.py:4:31: {BCE_MESSAGE}",
+        "model.py:1:1: IOError: fixes not written, the file changed while nanlint was running",
+        f"model.py:4:31: {BCE_MESSAGE}",
+        "Found 4 errors.",
+        "[*] 2 fixable with the `--fix` option.",
+    ]
     assert model.read_text() == edited
+    assert (model.parent / "good.py").read_text() == BCE_BAD
 
 
 @pytest.fixture
@@ -110,16 +119,18 @@ def test_a_fix_that_would_not_parse_is_withheld_and_the_diagnostic_says_so(model
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [UNFIXABLE, "Found 1 error."]
     assert result.stderr == (
-        "warning: model.py: Break the call: the fixed code would not parse, so it was not written\n"
+        "warning: Break the call: the fixed code would not parse, so it was not written\n"
     )
     assert model.read_text() == BCE_BAD
     (item,) = json.loads(nanlint("check", "--fix", "--output-format", "json").stdout)
     assert item["fix"]["applicability"] == "display-only"
-    assert item["fix"]["message"] == "Break the call (withheld: the fixed code would not parse)"
+    assert item["fix"]["message"] == (
+        "Break the call (withheld: the fixed code would not parse, so it was not written)"
+    )
     full = nanlint("check", "--fix").stdout.splitlines()
     assert full[6] == (
-        "   = help: Break the call (withheld: the fixed code would not parse)"
-        " (suggestion only, never applied)"
+        "   = help: Break the call (withheld: the fixed code would not parse, so it was not"
+        " written) (suggestion only, never applied)"
     )
 
 

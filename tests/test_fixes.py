@@ -168,6 +168,43 @@ def test_functional_fix_carries_weight_and_reduction():
     )
 
 
+def test_replace_atom_takes_the_nodes_own_parentheses():
+    source = source_of("y = ((a - 1)).sum() + (b - 1) * ( # keep\n c - 1)\n")
+    operations = {
+        source.node_text(node): node for node in _nodes(source.module, cst.BinaryOperation)
+    }
+    plan = EditPlan("atoms")
+    for text in ("a - 1", "b - 1", "c - 1"):
+        plan.replace_atom(source, operations[text], "f(", operations[text].left, ")")
+    edited = apply_edits(source.text, list(plan.to_fix().edits))
+    # a comment inside the parentheses keeps them
+    assert edited == "y = f(a).sum() + f(b) * ( # keep\n f(c))\n"
+
+
+def _nodes(module: cst.Module, kind: type) -> list:
+    found: list = []
+
+    class Collect(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if isinstance(node, kind):
+                found.append(node)
+            return True
+
+    module.visit(Collect())
+    return found
+
+
+def test_a_copied_node_keeps_its_own_parentheses():
+    code = (
+        "import torch\n\ny = torch.log((a + b).softmax(-1))\nz = torch.log((a + b).exp().sum(1))\n"
+    )
+    rules = [get_rule("NAN201"), get_rule("NAN203")]
+    assert (
+        fixed(code, rules)
+        == "import torch\n\ny = (a + b).log_softmax(-1)\nz = (a + b).logsumexp(1)\n"
+    )
+
+
 def test_a_fix_whose_own_edits_overlap_is_never_applied():
     torn, fine = fix(edit(0, 5, "a"), edit(3, 8, "b")), fix(edit(8, 9, "c"))
     assert select_compatible([torn, fine]) == [fine]

@@ -1,58 +1,91 @@
 """The fixtures under fixtures/ against golden diagnostics and golden fixed files.
 
-Set NANLINT_UPDATE_GOLDEN=1 to rewrite the golden files (then read the diff before committing).
+Per-rule files under fixtures/rules/ are linted one by one; every directory under
+fixtures/projects/ (and fixtures/example_project) is linted as one project, as the CLI
+does. Set NANLINT_UPDATE_GOLDEN=1 to rewrite the golden files, then read the diff.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-from nanlint.engine import lint, lint_and_fix
+from conftest import GOLDEN, ROOT, compare_golden
+from nanlint.diagnostics import Diagnostic
+from nanlint.engine import everywhere, fix_files, lint, lint_and_fix, lint_files, project_for
 from nanlint.rules import ALL_RULES
 from nanlint.source import SourceFile
 
-FIXTURES = sorted((ROOT / "fixtures").rglob("*.py"))
-GOLDEN = ROOT / "tests" / "golden"
-UPDATE = os.environ.get("NANLINT_UPDATE_GOLDEN") == "1"
+FIXTURES = ROOT / "fixtures"
+RULE_FILES = sorted((FIXTURES / "rules").glob("*.py"))
+PROJECTS = [
+    FIXTURES / "example_project",
+    *sorted(p for p in (FIXTURES / "projects").iterdir() if p.is_dir()),
+]
 
 
-def _golden(path: Path, suffix: str) -> Path:
-    return GOLDEN / path.relative_to(ROOT).with_suffix(suffix)
+def _read(path: Path) -> SourceFile:
+    return SourceFile.from_bytes(path, path.read_bytes())
 
 
-def _compare(golden: Path, actual: str) -> None:
-    if UPDATE:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(actual)
-    assert golden.exists(), f"missing golden file {golden} (run with NANLINT_UPDATE_GOLDEN=1)"
-    assert actual == golden.read_text()
+def _line(diagnostic: Diagnostic, base: Path) -> str:
+    fix = f"fix={diagnostic.fix.applicability.value}" if diagnostic.fix else "no-fix"
+    related = "".join(
+        f" related={Path(r.path).resolve().relative_to(base)}:{r.span.start.line}:{r.span.start.column}"
+        for r in diagnostic.related
+    )
+    where = f"{Path(diagnostic.path).resolve().relative_to(base)}:{diagnostic.start.line}:{diagnostic.start.column}"
+    return f"{where} {diagnostic.code} {fix}{related}\n"
 
 
-def _source(path: Path) -> SourceFile:
-    return SourceFile.from_bytes(path.relative_to(ROOT), path.read_bytes())
-
-
-@pytest.mark.parametrize("path", FIXTURES, ids=[str(p.relative_to(ROOT)) for p in FIXTURES])
-def test_fixture_diagnostics(path):
-    diagnostics, errors = lint(_source(path), ALL_RULES)
+@pytest.mark.parametrize("path", RULE_FILES, ids=[p.name for p in RULE_FILES])
+def test_rule_fixture_diagnostics(path):
+    diagnostics, errors = lint(_read(path), ALL_RULES)
     assert not errors
-    lines = [
-        f"{d.start.line}:{d.start.column} {d.code} {'fix=' + d.fix.applicability.value if d.fix else 'no-fix'}"
-        for d in diagnostics
-    ]
-    _compare(_golden(path, ".diagnostics"), "".join(line + "\n" for line in lines))
+    golden = GOLDEN / "rules" / path.with_suffix(".diagnostics").name
+    compare_golden(golden, "".join(_line(d, path.parent) for d in diagnostics))
 
 
-@pytest.mark.parametrize("path", FIXTURES, ids=[str(p.relative_to(ROOT)) for p in FIXTURES])
+@pytest.mark.parametrize("path", RULE_FILES, ids=[p.name for p in RULE_FILES])
 @pytest.mark.parametrize("unsafe", [False, True], ids=["fix", "unsafe-fix"])
-def test_fixture_fixed(path, unsafe):
-    report = lint_and_fix(_source(path), ALL_RULES, unsafe)
+def test_rule_fixture_fixed(path, unsafe):
+    report = lint_and_fix(_read(path), ALL_RULES, unsafe)
     assert not report.errors
-    suffix = ".unsafe-fixed" if unsafe else ".fixed"
-    _compare(_golden(path, suffix), report.source.text)
-    # after fixing, nothing fixable at that level is left
+    golden = GOLDEN / "rules" / path.with_suffix(".unsafe-fixed" if unsafe else ".fixed").name
+    compare_golden(golden, report.source.text)
+    assert not [d for d in report.diagnostics if d.fix and d.fix.applies(unsafe)]
+
+
+def _project_sources(directory: Path) -> list[SourceFile]:
+    return [_read(path) for path in sorted(directory.rglob("*.py"))]
+
+
+@pytest.mark.parametrize("directory", PROJECTS, ids=[p.name for p in PROJECTS])
+def test_project_diagnostics(directory):
+    sources = _project_sources(directory)
+    diagnostics, errors = lint_files(
+        sources, everywhere(ALL_RULES), project_for({s.path: s for s in sources})
+    )
+    assert not errors
+    compare_golden(
+        GOLDEN / "projects" / f"{directory.name}.diagnostics",
+        "".join(_line(d, directory) for d in diagnostics),
+    )
+
+
+@pytest.mark.parametrize("directory", PROJECTS, ids=[p.name for p in PROJECTS])
+@pytest.mark.parametrize("unsafe", [False, True], ids=["fix", "unsafe-fix"])
+def test_project_fixed(directory, unsafe):
+    """The changed files after fixing, each under a `=== path ===` header."""
+    sources = _project_sources(directory)
+    report = fix_files(sources, everywhere(ALL_RULES), unsafe)
+    assert not report.errors
+    changed = "".join(
+        f"=== {Path(path).relative_to(directory)} ===\n{text}"
+        for path, text in sorted(report.changed.items())
+    )
+    compare_golden(
+        GOLDEN / "projects" / f"{directory.name}.{'unsafe-fixed' if unsafe else 'fixed'}", changed
+    )
     assert not [d for d in report.diagnostics if d.fix and d.fix.applies(unsafe)]

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from nanlint.cli import main
+from nanlint.repro.harness import Evidence, FirstBreak, LastBreak, _agrees
 from nanlint.repro.rules import reproduce
 from nanlint.rules import ALL_RULES
 
@@ -56,3 +57,33 @@ def test_repro_without_torch_says_how_to_install_it(monkeypatch):
     result = CliRunner().invoke(main, ["repro", "NAN101"])
     assert result.exit_code == 2
     assert "pip install 'nanlint[repro]'" in result.output
+
+
+def _evidence(m, values):
+    wrong = [v != 0.0 for v in values]
+    return Evidence(
+        None,  # type: ignore[arg-type]
+        "float32",
+        m,
+        {"unstable_value": values},
+        {"unstable_value": wrong},
+    )
+
+
+def test_last_break_is_the_largest_broken_magnitude():
+    evidence = _evidence([0.0, 1e-5, 2e-5, 3e-5, 4e-5], [0.0, 1.0, 0.0, 1.0, 0.0])
+    assert LastBreak("wrong below 3e-5", "float32", "value", "wrong", 3e-5, 1e-6).check(
+        evidence
+    ) == (True, "3e-05")
+    assert FirstBreak("wrong from 1e-5", "float32", "value", "wrong", 1e-5, 1e-6).check(
+        evidence
+    ) == (True, "1e-05")
+    assert not LastBreak("", "float32", "value", "wrong", 2e-5, 1e-6).check(evidence)[0]
+    assert LastBreak("", "float32", "value", "equals:7", 0.0).check(evidence) == (False, "never")
+
+
+def test_a_fix_check_without_absolute_tolerance_judges_tiny_values_relatively():
+    # log(1 + 1e-6) in float32 is 9.54e-7: within 1e-6 of the truth, but 5% off
+    out = ([9.5367e-7], [1.0])
+    assert _agrees(out, 0, 1e-6, 1.0, absolute=1e-6)
+    assert not _agrees(out, 0, 1e-6, 1.0, absolute=0.0)

@@ -41,7 +41,7 @@ class Model:
 
 loss = F.binary_cross_entropy(torch.sigmoid(z), y)
 """
-SHADOWS = ("click.py", "libcst.py", "ast.py", "tokenize.py", "torch.py", "nanlint.py")
+SHADOWS = ("click.py", "libcst.py", "ast.py", "tokenize.py", "nanlint.py")  # nanlint imports these
 
 
 def hostile_project(root: Path, marker: Path) -> Path:
@@ -135,12 +135,13 @@ def test_fix_writes_nothing_but_the_linted_files(tmp_path, monkeypatch, named):
     paths = ("link.py", "model.py") if named else ()
     result = nanlint("check", "--fix", "--unsafe-fixes", "--output-format", "concise", *paths)
     assert result.stdout.splitlines() == [
-        "link.py:1:1: IOError: fixes not written, the path is a symbolic link (fix the file it"
-        " points to)",
-        f"link.py:4:31: {BCE_MESSAGE}",
-        "Found 3 errors (1 fixed, 2 remaining).",
-        "[*] 1 fixable with the `--fix` option.",
+        f"link.py:4:31: {BCE_MESSAGE.replace(' [*]', '')}",
+        "Found 2 errors (1 fixed, 1 remaining).",
     ]
+    assert result.stderr == (
+        "warning: Pass the logits to `binary_cross_entropy_with_logits`: it edits the symbolic"
+        " link link.py, which --fix does not replace\n"
+    )
     after = tree(tmp_path)
     assert after.pop("project/model.py") == BCE_FIXED.encode()
     before.pop("project/model.py")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from nanlint import __version__
+from nanlint.output import FORMAT_NAMES
 
 
 def _codes(values: tuple[str, ...]) -> list[str] | None:
@@ -34,35 +35,87 @@ def main() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--output-format",
-    type=click.Choice(["full", "concise", "json"]),
-    default="full",
-    show_default=True,
-    help="How to print diagnostics.",
+    type=click.Choice(FORMAT_NAMES),
+    help="How to print diagnostics (default: full, or the configuration's).",
 )
 @click.option("--fix", is_flag=True, help="Apply safe fixes.")
 @click.option(
-    "--unsafe-fixes", is_flag=True, help="Also offer and (with --fix) apply unsafe fixes."
+    "--unsafe-fixes/--no-unsafe-fixes",
+    default=None,
+    help="Also offer and (with --fix) apply unsafe fixes.",
 )
 @click.option("--diff", is_flag=True, help="Print the diff --fix would make; write nothing.")
 @click.option(
     "--select", multiple=True, help="Rule codes or prefixes to enable (NAN101, NAN1, ALL)."
 )
+@click.option("--extend-select", multiple=True, help="More codes to enable on top of select.")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when diagnostics remain.")
-def check(paths, output_format, fix, unsafe_fixes, diff, select, ignore, exit_zero) -> None:
+@click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when --fix changed a file, too.")
+@click.option("--statistics", is_flag=True, help="Print the number of diagnostics per rule.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Use this configuration file (pyproject.toml, nanlint.toml) instead of searching.",
+)
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option(
+    "--force-exclude", is_flag=True, help="Exclude excluded files even when named explicitly."
+)
+@click.option(
+    "--stdin-filename",
+    type=click.Path(path_type=Path),
+    help="Lint standard input as this file (with --fix, print the fixed source).",
+)
+def check(
+    paths,
+    output_format,
+    fix,
+    unsafe_fixes,
+    diff,
+    select,
+    extend_select,
+    ignore,
+    exit_zero,
+    exit_non_zero_on_fix,
+    statistics,
+    config_path,
+    isolated,
+    force_exclude,
+    stdin_filename,
+) -> None:
     """Lint PATHS (default: the current directory)."""
-    from nanlint.output import FORMATS, RunSummary
+    from nanlint.config import ConfigError, resolve_config
+    from nanlint.discovery import PathError
+    from nanlint.output import RunSummary
+    from nanlint.output.formats import FORMATS
+    from nanlint.output.statistics import statistics_table
     from nanlint.runner import CheckOptions, run_check
-    from nanlint.selection import SelectorError, select_rules
+    from nanlint.selection import SelectorError, validate
 
     _escape_unencodable_output()
+    if stdin_filename is not None:
+        paths = (stdin_filename,)
+    paths = tuple(paths) or (Path("."),)
     try:
-        rules = select_rules(_codes(select), _codes(ignore) or ())
+        config = resolve_config(paths, config_path, isolated)
+        given = _codes(select)
+        config = config.override(
+            select=None if given is None else tuple(validate(code) for code in given),
+            ignore=config.ignore + tuple(validate(code) for code in _codes(ignore) or ()),
+            extend_select=config.extend_select
+            + tuple(validate(code) for code in _codes(extend_select) or ()),
+            unsafe_fixes=unsafe_fixes,
+            output_format=output_format,
+        )
     except SelectorError as error:
         raise click.UsageError(str(error)) from error
-    from nanlint.discovery import PathError
-
-    options = CheckOptions(tuple(paths) or (Path("."),), rules, fix, unsafe_fixes, diff)
+    except ConfigError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    stdin = sys.stdin.buffer.read() if stdin_filename is not None else None
+    options = CheckOptions(paths, config, fix, diff, force_exclude, stdin)
     try:
         result = run_check(options)
     except PathError as error:
@@ -78,11 +131,21 @@ def check(paths, output_format, fix, unsafe_fixes, diff, select, ignore, exit_ze
         noun = "error" if result.fixed == 1 else "errors"
         click.echo(f"Would fix {result.fixed} {noun}.", err=True)
         sys.exit(2 if result.errors else 1 if result.diffs else 0)
-    summary = RunSummary(unsafe_fixes, result.fixed, Path.cwd(), result.sources)
-    sys.stdout.write(FORMATS[output_format](result.diagnostics, summary))
+    summary = RunSummary(config.unsafe_fixes, result.fixed, Path.cwd(), result.sources)
+    if statistics:
+        report = statistics_table(result.diagnostics, summary)
+    else:
+        report = FORMATS[config.output_format](result.diagnostics, summary)
+    if stdin is not None and fix:
+        sys.stdout.buffer.write(result.stdin_fixed or b"")
+        sys.stdout.flush()
+        click.echo(report, err=True, nl=False)
+    else:
+        sys.stdout.write(report)
     if result.errors:
         sys.exit(2)
-    sys.exit(1 if result.diagnostics and not exit_zero else 0)
+    failed = (result.diagnostics and not exit_zero) or (exit_non_zero_on_fix and result.fixed)
+    sys.exit(1 if failed else 0)
 
 
 @main.command()

@@ -30,6 +30,13 @@ class Diagnostic:
     related: tuple[Related, ...] = field(default=())
     noqa_line: int | None = None
     url: str | None = None
+    # more lines where a noqa comment also applies: the first and last line of the consuming call
+    noqa_lines: tuple[int, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The code, or for a file that could not be read or parsed, the error (SyntaxError)."""
+        return self.code or self.message.split(":", 1)[0]
 
     @property
     def start(self) -> Position:
@@ -40,4 +47,5 @@ class Diagnostic:
         return self.span.end
 
     def sort_key(self) -> tuple:
-        return (str(self.path), self.start.line, self.start.column, self.code or "")
+        start = self.start
+        return (str(self.path), start.cell or 0, start.line, start.column, self.code or "")

@@ -1,11 +1,16 @@
-"""Which files to lint: explicit paths, and `.py` files found under directories."""
+"""Which files to lint: explicit paths, and `.py` / `.ipynb` files found under directories."""
 
 from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from pathspec import GitIgnoreSpec
+
+from nanlint.gitignore import GitIgnore
 
 DEFAULT_EXCLUDES = frozenset(
     (
@@ -26,8 +31,10 @@ DEFAULT_EXCLUDES = frozenset(
         "node_modules",
         "site-packages",
         "__pypackages__",
+        ".ipynb_checkpoints",
     )
 )
+SUFFIXES = (".py", ".ipynb")
 
 
 class PathError(Exception):
@@ -40,19 +47,42 @@ class Discovered:
     problems: list[tuple[Path, str]]  # paths that could not be read as directories or files
 
 
-def discover(paths: list[Path]) -> Discovered:
+class Exclusions:
+    """Exclude patterns (gitignore-style, relative to `root`) and, optionally, .gitignore files."""
+
+    def __init__(self, root: Path, patterns: Iterable[str], respect_gitignore: bool = True):
+        self.root = Path(os.path.abspath(root))
+        self.patterns = GitIgnoreSpec.from_lines(list(patterns))
+        self.gitignore = GitIgnore() if respect_gitignore else None
+
+    def excluded(self, path: Path, is_dir: bool) -> bool:
+        absolute = Path(os.path.abspath(path))
+        try:
+            relative = absolute.relative_to(self.root).as_posix()
+        except ValueError:
+            relative = absolute.name  # outside the root, only a file name can match
+        if relative != "." and self.patterns.match_file(relative + ("/" if is_dir else "")):
+            return True
+        return self.gitignore is not None and self.gitignore.ignored(absolute, is_dir)
+
+
+def discover(paths: list[Path], exclusions: Exclusions, force_exclude: bool = False) -> Discovered:
     """The files to lint, sorted and without duplicates.
 
-    A file named on the command line is linted whatever its name; directories are walked
-    for `.py` files, skipping DEFAULT_EXCLUDES and symlinked directories (no loops).
+    A path named on the command line is linted whatever its name and even when excluded,
+    unless `force_exclude`; directories are walked for SUFFIXES files, skipping excluded
+    paths and symlinked directories (no loops).
     """
     files: dict[Path, None] = {}
     problems: list[tuple[Path, str]] = []
     for path in paths:
         if not os.path.lexists(path):
             raise PathError(f"{path}: no such file or directory")
-        if path.is_dir():
-            for found in _walk(path, problems):
+        is_dir = path.is_dir()
+        if force_exclude and exclusions.excluded(path, is_dir):
+            continue
+        if is_dir:
+            for found in _walk(path, exclusions, problems):
                 files[found] = None
         elif path.is_file():
             files[path] = None
@@ -61,7 +91,7 @@ def discover(paths: list[Path]) -> Discovered:
     return Discovered(sorted(files), problems)
 
 
-def _walk(root: Path, problems: list[tuple[Path, str]]):
+def _walk(root: Path, exclusions: Exclusions, problems: list[tuple[Path, str]]):
     def on_error(error: OSError) -> None:
         problems.append((Path(error.filename or root), error.strerror or str(error)))
 
@@ -69,15 +99,19 @@ def _walk(root: Path, problems: list[tuple[Path, str]]):
         subdirectories[:] = sorted(
             name
             for name in subdirectories
-            if name not in DEFAULT_EXCLUDES and not os.path.islink(os.path.join(directory, name))
+            if not os.path.islink(os.path.join(directory, name))
+            and not exclusions.excluded(Path(directory, name), is_dir=True)
         )
         for name in sorted(names):
-            if name.endswith(".py"):
-                path = Path(directory, name)
-                if path.is_file():
-                    yield path
-                else:
-                    problems.append((path, not_a_file(path)))
+            if not name.endswith(SUFFIXES):
+                continue
+            path = Path(directory, name)
+            if exclusions.excluded(path, is_dir=False):
+                continue
+            if path.is_file():
+                yield path
+            else:
+                problems.append((path, not_a_file(path)))
 
 
 def not_a_file(path: Path) -> str:

@@ -9,6 +9,7 @@ from nanlint.rules.base import Rule
 _AVAILABILITY = {
     FixAvailability.ALWAYS: "always available",
     FixAvailability.SOMETIMES: "sometimes available",
+    FixAvailability.DISPLAY_ONLY: "display-only (never applied)",
     FixAvailability.NONE: "not available",
 }
 

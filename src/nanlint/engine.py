@@ -1,15 +1,18 @@
-"""One file in, diagnostics (and fixes) out; the fix loop."""
+"""Files in, diagnostics (and fixes) out: the lint pass, the project pass, the fix loop."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import libcst as cst
 
-from nanlint.analysis.interpreter import analyze
+from nanlint.analysis.project import Project
 from nanlint.diagnostics import Diagnostic, Related
 from nanlint.fixes import Applicability, Fix, apply_edits, select_compatible
+from nanlint.noqa import apply_suppressions
 from nanlint.parsing import TooComplex
 from nanlint.rules.base import Finding, Rule
 from nanlint.source import Position, SourceFile, Span
@@ -17,6 +20,9 @@ from nanlint.source import Position, SourceFile, Span
 # Enough for chains of dependent fixes; a file that still changes after this is reported as is.
 MAX_FIX_ROUNDS = 10
 TOO_DEEP_TO_ANALYSE = "ParseError: skipped, the code nests too deeply for the analysis"
+# Why a fix is withheld (see also fix_files).
+WOULD_NOT_PARSE = "the fixed code would not parse, so it was not written"
+OUTSIDE = "it edits files that are not being linted"
 
 
 @dataclass
@@ -40,97 +46,231 @@ class FileReport:
     errors: list[InternalError] = field(default_factory=list)
 
 
-def lint(source: SourceFile, rules: Sequence[Rule]) -> tuple[list[Diagnostic], list[InternalError]]:
-    """The diagnostics of one file's text."""
-    active = [rule for rule in rules if any(token in source.text for token in rule.triggers)]
-    if not active:
-        return [], []
-    unparsable = parse_problem(source)
-    if unparsable is not None:
-        return [unparsable], []
-    try:
-        analysis = analyze(source)
-    except RecursionError:
-        return [_file_level(source, TOO_DEEP_TO_ANALYSE)], []
-    except Exception as error:  # an analysis bug must not stop the run
-        return [], [InternalError(str(source.path), None, f"{type(error).__name__}: {error}")]
-    diagnostics: list[Diagnostic] = []
+@dataclass
+class Report:
+    """What linting (and fixing) a set of files produced."""
+
+    sources: dict[Path, SourceFile]  # the final texts, by path
+    diagnostics: list[Diagnostic]
+    changed: dict[Path, str] = field(default_factory=dict)  # new texts of the changed files
+    fixed: int = 0
+    withheld: list[str] = field(default_factory=list)
+    errors: list[InternalError] = field(default_factory=list)
+    applied: list[Fix] = field(default_factory=list)  # the fixes behind `fixed`
+
+
+ProjectFactory = Callable[[dict], Project]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The rules that run on one file, and whether its unused `# noqa` codes are reported."""
+
+    rules: tuple[Rule, ...]
+    unused_noqa: bool = False
+
+
+Selector = Callable[[SourceFile], Selection]
+
+
+def everywhere(rules: Sequence[Rule], unused_noqa: bool = False) -> Selector:
+    """The same selection for every file."""
+    selection = Selection(tuple(rules), unused_noqa)
+    return lambda source: selection
+
+
+def single_file_project(sources: dict[Path, SourceFile]) -> Project:
+    """A project that sees only the given files (their imports stay unknown)."""
+    return Project(sources={_key(path): source for path, source in sources.items()})
+
+
+def project_for(sources: dict[Path, SourceFile]) -> Project:
+    """A project rooted where the given files' packages are (imports resolve across files)."""
+    return Project.for_paths(sources, {_key(path): source for path, source in sources.items()})
+
+
+def lint_files(
+    sources: Sequence[SourceFile], select: Selector, project: Project
+) -> tuple[list[Diagnostic], list[InternalError]]:
+    """The diagnostics of some files, analysed together as one project, that no `# noqa`
+    suppresses (plus NAN001 for unused NAN codes where the selection asks for it)."""
+    found: dict[Path, list[Diagnostic]] = {source.path: [] for source in sources}
     errors: list[InternalError] = []
-    for rule in active:
-        try:
-            diagnostics.extend(
-                to_diagnostic(rule, finding, source) for finding in rule.check(analysis)
-            )
-        except RecursionError:
-            return [_file_level(source, TOO_DEEP_TO_ANALYSE)], []
-        except Exception as error:
-            errors.append(
-                InternalError(str(source.path), rule.code, f"{type(error).__name__}: {error}")
-            )
+    active: dict[Path, list[Rule]] = {}
+    analysed: list[SourceFile] = []
+    for source in sources:
+        rules = select(source).rules
+        chosen = [rule for rule in rules if any(token in source.text for token in rule.triggers)]
+        if not chosen:
+            continue
+        problem = parse_problem(source)
+        if problem is not None:
+            found[source.path].append(problem)
+            continue
+        active[source.path] = chosen
+        analysed.append(source)
+    candidates = [
+        source for source in sources if source.path not in active and not found[source.path]
+    ]
+    tokens = {
+        token for source in sources for rule in select(source).rules for token in rule.triggers
+    }
+    try:
+        analyses, failures = project.analyze(analysed, candidates, sorted(tokens))
+    except Exception as error:  # a bug in the project pass: every analysed file reports it
+        analyses, failures = {}, []
+        message = f"{type(error).__name__}: {error}"
+        errors += [InternalError(str(source.path), None, message) for source in analysed]
+    failed = set()
+    for source, error in failures:
+        failed.add(source.path)
+        if isinstance(error, RecursionError):
+            found[source.path].append(_file_level(source, TOO_DEEP_TO_ANALYSE))
+        else:
+            errors.append(InternalError(str(source.path), None, f"{type(error).__name__}: {error}"))
+    for source in sources:
+        analysis = analyses.get(_key(source.path))
+        if analysis is None:
+            continue
+        for rule in active.get(source.path, select(source).rules):
+            try:
+                found[source.path].extend(
+                    to_diagnostic(rule, finding, source) for finding in rule.check(analysis)
+                )
+            except RecursionError:
+                failed.add(source.path)
+                found[source.path] = [_file_level(source, TOO_DEEP_TO_ANALYSE)]
+                break
+            except Exception as error:
+                failed.add(source.path)
+                errors.append(
+                    InternalError(str(source.path), rule.code, f"{type(error).__name__}: {error}")
+                )
+    diagnostics: list[Diagnostic] = []
+    for source in sources:
+        selection = select(source)
+        own = _distinct(found[source.path])
+        complete = source.path not in failed and all(d.code is not None for d in own)
+        enabled = {rule.code for rule in selection.rules}
+        diagnostics += apply_suppressions(source, own, enabled, selection.unused_noqa and complete)
     diagnostics.sort(key=Diagnostic.sort_key)
     return diagnostics, errors
 
 
-def lint_and_fix(source: SourceFile, rules: Sequence[Rule], unsafe: bool) -> FileReport:
-    """Apply fixes until none is left (or MAX_FIX_ROUNDS); report what remains.
+def fix_files(
+    sources: Sequence[SourceFile],
+    select: Selector,
+    unsafe: bool,
+    make_project: ProjectFactory = project_for,
+    read_only: frozenset[Path] = frozenset(),
+) -> Report:
+    """Apply fixes (across files, each fix all or nothing) until none is left; report the rest.
 
-    Each round's result is re-parsed. A fix whose result would not parse is withheld: the
-    next rounds go on without it, and its diagnostic says so (its fix becomes display-only).
+    A fix is applied only when every file it edits is one of `sources`, not `read_only`, and
+    still parses after the fix. Any other fix is withheld: the next rounds go on without it,
+    and its diagnostic says so (its fix becomes display-only). A file with an internal error
+    is not fixed.
     """
-    current = source
-    fixed = 0
-    withheld: dict[tuple, str] = {}  # _identity(fix) -> title
+    current = {source.path: source for source in sources}
+    applied: list[Fix] = []
+    withheld: dict[tuple, tuple[str, str]] = {}  # _identity(fix) -> (title, reason)
     for _ in range(MAX_FIX_ROUNDS):
-        diagnostics, errors = lint(current, rules)
+        diagnostics, errors = lint_files(list(current.values()), select, make_project(current))
+        failing = {error.path for error in errors}  # no fix touches a file a rule failed on
         fixes = [
             d.fix
             for d in diagnostics
             if d.fix is not None
             and d.fix.applies(unsafe)
-            and d.fix.paths == {source.path}
-            and _identity(d.fix) not in withheld
+            and not any(str(path) in failing for path in d.fix.paths)
         ]
-        if not fixes or errors:
+        for fix in fixes:
+            if not fix.paths <= current.keys():
+                withheld.setdefault(_identity(fix), (fix.title, OUTSIDE))
+            elif fix.paths & read_only:
+                links = ", ".join(sorted(str(path) for path in fix.paths & read_only))
+                reason = f"it edits the symbolic link {links}, which --fix does not replace"
+                withheld.setdefault(_identity(fix), (fix.title, reason))
+        fixes = [fix for fix in fixes if _identity(fix) not in withheld]
+        if not fixes:
             break
         chosen = select_compatible(fixes)
-        candidate = _applied(current, chosen)
-        if candidate is None:
-            broken = {_identity(f): f.title for f in chosen if _applied(current, [f]) is None}
+        changed = _applied(current, chosen)
+        if changed is None:
+            broken = [fix for fix in chosen if _applied(current, [fix]) is None]
             if not broken:  # each parses alone, not together: give up on the rest
                 break
-            withheld.update(broken)
+            withheld.update((_identity(fix), (fix.title, WOULD_NOT_PARSE)) for fix in broken)
             continue
-        fixed += len(chosen)
-        current = candidate
-    diagnostics, errors = lint(current, rules)
-    diagnostics = [_withhold(d) if _identity(d.fix) in withheld else d for d in diagnostics]
-    changed = current.text if current.text != source.text else None
-    messages = [
-        f"{title}: the fixed code would not parse, so it was not written"
-        for title in withheld.values()
-    ]
-    return FileReport(current, diagnostics, changed, fixed, messages, errors)
+        current.update(changed)
+        applied += chosen
+    diagnostics, errors = lint_files(list(current.values()), select, make_project(current))
+    diagnostics = [_withhold(d, withheld) for d in diagnostics]
+    changed = {
+        source.path: current[source.path].text
+        for source in sources
+        if current[source.path].text != source.text
+    }
+    messages = [f"{title}: {reason}" for title, reason in withheld.values()]
+    return Report(current, diagnostics, changed, len(applied), messages, errors, applied)
+
+
+def _applied(current: dict[Path, SourceFile], fixes: list[Fix]) -> dict[Path, SourceFile] | None:
+    """The files that `fixes` change, fixed; None when one of them would not parse."""
+    edits: dict[Path, list] = {}
+    for fix in fixes:
+        for edit in fix.edits:
+            edits.setdefault(edit.path, []).append(edit)
+    changed = {}
+    for path, file_edits in edits.items():
+        old = current[path]
+        new = SourceFile(old.path, apply_edits(old.text, file_edits), old.encoding, old.bom)
+        if parse_problem(new) is not None:
+            return None
+        changed[path] = new
+    return changed
 
 
 def _identity(fix: Fix | None) -> tuple:
     """What stays the same about a fix when other fixes move its offsets."""
     if fix is None:
         return ()
-    return (fix.title, tuple(edit.content for edit in fix.edits))
+    return (fix.title, tuple((edit.path, edit.content) for edit in fix.edits))
 
 
-def _withhold(diagnostic: Diagnostic) -> Diagnostic:
-    fix = diagnostic.fix
-    title = f"{fix.title} (withheld: the fixed code would not parse)"
-    shown = replace(fix, title=title, applicability=Applicability.DISPLAY_ONLY)
-    return replace(diagnostic, fix=shown)
+def _withhold(diagnostic: Diagnostic, withheld: dict[tuple, tuple[str, str]]) -> Diagnostic:
+    """The diagnostic, with its fix made display-only and saying why, if it was withheld."""
+    found = withheld.get(_identity(diagnostic.fix))
+    if found is None:
+        return diagnostic
+    title, reason = found
+    fix = replace(
+        diagnostic.fix,
+        title=f"{title} (withheld: {reason})",
+        applicability=Applicability.DISPLAY_ONLY,
+    )
+    return replace(diagnostic, fix=fix)
 
 
-def _applied(source: SourceFile, fixes: list[Fix]) -> SourceFile | None:
-    """`source` with `fixes` applied, or None when the result does not parse."""
-    text = apply_edits(source.text, [edit for fix in fixes for edit in fix.edits])
-    result = SourceFile(source.path, text, source.encoding, source.bom)
-    return result if parse_problem(result) is None else None
+def lint(
+    source: SourceFile, rules: Sequence[Rule], unused_noqa: bool = False
+) -> tuple[list[Diagnostic], list[InternalError]]:
+    """The diagnostics of one file on its own."""
+    return lint_files(
+        [source], everywhere(rules, unused_noqa), single_file_project({source.path: source})
+    )
+
+
+def lint_and_fix(
+    source: SourceFile, rules: Sequence[Rule], unsafe: bool, unused_noqa: bool = False
+) -> FileReport:
+    """Fix one file on its own until no fix is left; report what remains."""
+    report = fix_files([source], everywhere(rules, unused_noqa), unsafe, single_file_project)
+    final = report.sources[source.path]
+    changed = report.changed.get(source.path)
+    return FileReport(
+        final, report.diagnostics, changed, report.fixed, report.withheld, report.errors
+    )
 
 
 def parse_problem(source: SourceFile) -> Diagnostic | None:
@@ -149,6 +289,22 @@ def parse_problem(source: SourceFile) -> Diagnostic | None:
     return None
 
 
+def _distinct(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """One diagnostic per code and range (a call seen for several receivers reports once)."""
+    seen: set[tuple] = set()
+    kept = []
+    for diagnostic in diagnostics:
+        key = (diagnostic.code, diagnostic.span)
+        if key not in seen:
+            seen.add(key)
+            kept.append(diagnostic)
+    return kept
+
+
+def _key(path: Path) -> Path:
+    return Path(os.path.abspath(path))
+
+
 def to_diagnostic(rule: Rule, finding: Finding, source: SourceFile) -> Diagnostic:
     span = source.node_span(finding.node)
     related = tuple(
@@ -161,7 +317,20 @@ def to_diagnostic(rule: Rule, finding: Finding, source: SourceFile) -> Diagnosti
             fix = finding.fix.to_fix()
         except (LookupError, ValueError):
             fix = None
-    return Diagnostic(rule.code, finding.message, source.path, span, fix, related, span.start.line)
+    noqa_lines: tuple[int, ...] = ()
+    if finding.consumer is not None:
+        consumer = source.node_span(finding.consumer)
+        noqa_lines = (consumer.start.line, consumer.end.line)
+    return Diagnostic(
+        rule.code,
+        finding.message,
+        source.path,
+        span,
+        fix,
+        related,
+        span.start.line,
+        noqa_lines=noqa_lines,
+    )
 
 
 def _at(source: SourceFile, line: int, column: int, message: str) -> Diagnostic:

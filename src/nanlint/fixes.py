@@ -27,6 +27,7 @@ class FixAvailability(enum.Enum):
 
     ALWAYS = "always"
     SOMETIMES = "sometimes"
+    DISPLAY_ONLY = "display-only"  # always a suggestion, never applied
     NONE = "none"
 
 

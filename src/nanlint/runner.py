@@ -1,4 +1,5 @@
-"""A whole `nanlint check` run: find files, read them, lint or fix them, write what changed."""
+"""A whole `nanlint check` run: find files, read them, lint or fix them as one project, and
+write what changed."""
 
 from __future__ import annotations
 
@@ -6,21 +7,26 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nanlint.config import Config
 from nanlint.diagnostics import Diagnostic
-from nanlint.discovery import discover
-from nanlint.engine import InternalError, lint, lint_and_fix
-from nanlint.rules.base import Rule
+from nanlint.discovery import Exclusions, discover
+from nanlint.engine import InternalError, Selection, fix_files, lint_files, project_for
+from nanlint.notebook import Notebook, NotebookError
+from nanlint.rules import ALL_RULES
+from nanlint.selection import UNUSED_NOQA
 from nanlint.source import DecodeError, Position, SourceFile, Span
-from nanlint.writer import write_atomically
+from nanlint.writer import WriteError, write_all
 
 
 @dataclass(frozen=True)
 class CheckOptions:
     paths: tuple[Path, ...]
-    rules: tuple[Rule, ...]
+    config: Config = field(default_factory=Config)
     fix: bool = False
-    unsafe_fixes: bool = False
     diff: bool = False
+    force_exclude: bool = False
+    # --stdin-filename: lint these bytes as the file paths[0], print instead of writing
+    stdin: bytes | None = None
 
 
 @dataclass
@@ -31,99 +37,184 @@ class RunResult:
     diffs: list[str] = field(default_factory=list)
     sources: dict[Path, SourceFile] = field(default_factory=dict)
     withheld: list[str] = field(default_factory=list)
+    stdin_fixed: bytes | None = None  # with --stdin-filename and --fix: the source to print
+
+
+@dataclass
+class _Inputs:
+    """The files of a run as nanlint reads them; a notebook is linted as its module."""
+
+    sources: list[SourceFile] = field(default_factory=list)
+    notebooks: dict[Path, Notebook] = field(default_factory=dict)
+    data: dict[Path, bytes] = field(default_factory=dict)  # the bytes read, by path
 
 
 def run_check(options: CheckOptions) -> RunResult:
-    """Lint (and with `fix` or `diff`, fix) every file under `options.paths`."""
+    """Lint (and with `fix` or `diff`, fix) every file under `options.paths`, or stdin."""
     result = RunResult()
-    found = discover(list(options.paths))
-    for path, problem in found.problems:
-        result.diagnostics.append(_file_problem(path, f"IOError: {problem}"))
-    for path in found.files:
-        try:
-            _check_file(path, options, result)
-        except Exception as error:  # a bug costs one file, not the run
-            message = f"{type(error).__name__}: {error}"
-            result.errors.append(InternalError(str(path), None, message))
+    config = options.config
+    exclusions = Exclusions(config.root, config.exclude_patterns, config.respect_gitignore)
+    inputs = _Inputs()
+    if options.stdin is not None:
+        path = options.paths[0]
+        if not (options.force_exclude and exclusions.excluded(path, is_dir=False)):
+            _read(path, options.stdin, inputs, result)
+    else:
+        found = discover(list(options.paths), exclusions, options.force_exclude)
+        for path, problem in found.problems:
+            result.diagnostics.append(_file_problem(path, f"IOError: {problem}"))
+        for path in found.files:
+            try:
+                data = path.read_bytes()
+            except OSError as error:
+                result.diagnostics.append(
+                    _file_problem(path, f"IOError: {error.strerror or error}")
+                )
+                continue
+            _read(path, data, inputs, result)
+    try:
+        if options.fix or options.diff:
+            _fix(inputs, options, result)
+        else:
+            project = project_for({source.path: source for source in inputs.sources})
+            diagnostics, errors = lint_files(inputs.sources, _selector(config), project)
+            _report(result, inputs, {s.path: s for s in inputs.sources}, diagnostics)
+            result.errors.extend(errors)
+    except Exception as error:  # a bug in nanlint: an internal error (exit 2), not a traceback
+        where = " ".join(str(path) for path in options.paths)
+        result.errors.append(InternalError(where, None, f"{type(error).__name__}: {error}"))
+    if options.stdin is not None and result.stdin_fixed is None:
+        result.stdin_fixed = options.stdin
     result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
 
 
-def _check_file(path: Path, options: CheckOptions, result: RunResult) -> None:
-    read = _read(path, result)
-    if read is None:
-        return
-    data, source = read
-    if options.fix or options.diff:
-        _fix_file(source, data, options, result)
-    else:
-        diagnostics, errors = lint(source, options.rules)
-        result.diagnostics.extend(diagnostics)
-        result.errors.extend(errors)
-        result.sources[path] = source
+def _selector(config: Config):
+    """Each file's rules, from the configuration (per-file ignores included)."""
+    cache: dict[frozenset, Selection] = {}
+
+    def select(source: SourceFile) -> Selection:
+        codes = config.codes_for(source.path)
+        if codes not in cache:
+            rules = tuple(rule for rule in ALL_RULES if rule.code in codes)
+            cache[codes] = Selection(rules, UNUSED_NOQA in codes)
+        return cache[codes]
+
+    return select
 
 
-def _read(path: Path, result: RunResult) -> tuple[bytes, SourceFile] | None:
+def _read(path: Path, data: bytes, inputs: _Inputs, result: RunResult) -> None:
+    inputs.data[path] = data
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        result.diagnostics.append(_file_problem(path, f"IOError: {error.strerror or error}"))
-        return None
-    try:
-        return data, SourceFile.from_bytes(path, data)
-    except DecodeError as error:
-        result.diagnostics.append(_file_problem(path, f"DecodeError: {error}", error.line))
-        return None
+        if path.suffix == ".ipynb":
+            notebook = Notebook.from_bytes(path, data)
+            if notebook is None:  # not a Python notebook
+                return
+            inputs.notebooks[path] = notebook
+            inputs.sources.append(notebook.source)
+        else:
+            inputs.sources.append(SourceFile.from_bytes(path, data))
+    except (DecodeError, NotebookError) as error:
+        line = getattr(error, "line", 1)
+        result.diagnostics.append(_file_problem(path, f"{type(error).__name__}: {error}", line))
 
 
-def _fix_file(source: SourceFile, data: bytes, options: CheckOptions, result: RunResult) -> None:
-    report = lint_and_fix(source, options.rules, options.unsafe_fixes)
+def _fix(inputs: _Inputs, options: CheckOptions, result: RunResult) -> None:
+    # --fix never replaces a symbolic link, nor writes its target (it may lie anywhere)
+    links = frozenset(
+        s.path for s in inputs.sources if options.stdin is None and s.path.is_symlink()
+    )
+    selector = _selector(options.config)
+    report = fix_files(inputs.sources, selector, options.config.unsafe_fixes, read_only=links)
     result.errors.extend(report.errors)
-    result.withheld.extend(f"{source.path}: {message}" for message in report.withheld)
-    result.sources[source.path] = report.source
-    if report.fixed_text is None:
-        result.diagnostics.extend(report.diagnostics)
-        return
+    result.withheld.extend(report.withheld)
+    originals = {source.path: source for source in inputs.sources}
+    written: dict[Path, bytes] = {}
+    unwritten: set[Path] = set()
+    for path, text in sorted(report.changed.items()):
+        notebook = inputs.notebooks.get(path)
+        try:
+            data = originals[path].encode(text) if notebook is None else notebook.updated(text)
+        except (NotebookError, UnicodeError) as error:
+            result.withheld.append(f"{path}: {error}, so it was not written")
+            unwritten.add(path)
+            continue
+        written[path] = data
+        if options.diff:
+            before = originals[path].text if notebook is None else notebook.text
+            after = text if notebook is None else data.decode("utf-8-sig")
+            result.diffs.append(unified_diff(str(path), before, after))
+    if options.stdin is not None:
+        result.stdin_fixed = next(iter(written.values()), None)
+    elif not options.diff:
+        unwritten.update(_write(written, inputs.data, result))
+    result.fixed = sum(1 for fix in report.applied if not fix.paths & unwritten)
     if options.diff:
-        result.diffs.append(unified_diff(source, report.fixed_text))
-        result.fixed += report.fixed
         return
-    problem = _write(source, data, report.fixed_text)
-    if problem is None:
-        result.fixed += report.fixed
-        result.diagnostics.extend(report.diagnostics)
-        return
-    result.diagnostics.append(_file_problem(source.path, f"IOError: fixes not written, {problem}"))
-    result.diagnostics.extend(lint(source, options.rules)[0])
-    result.sources[source.path] = source
+    diagnostics = report.diagnostics
+    final = {
+        path: originals[path] if path in unwritten else source
+        for path, source in report.sources.items()
+    }
+    if unwritten:  # report the old text of what could not be written
+        diagnostics, _ = lint_files(list(final.values()), selector, project_for(final))
+    _report(result, inputs, final, diagnostics)
 
 
-def _write(source: SourceFile, original: bytes, fixed_text: str) -> str | None:
-    """Write `fixed_text` over the file read as `original`; why not, if it was not written.
+def _write(contents: dict[Path, bytes], read: dict[Path, bytes], result: RunResult) -> set[Path]:
+    """Write the fixed files; the paths that were not written, each with a diagnostic.
 
-    A symbolic link is not replaced (nor is the file it points to written: it may lie
-    outside the linted tree), and a file that changed since it was read is left alone.
+    If a file changed since nanlint read it (an editor saved it), nothing is written: a fix
+    may span files, and half of one is worse than none.
     """
-    if source.path.is_symlink():
-        return "the path is a symbolic link (fix the file it points to)"
-    try:
-        data = source.encode(fixed_text)
-    except UnicodeEncodeError:
-        return f"the fixed code cannot be encoded in {source.encoding}"
-    try:
-        if source.path.read_bytes() != original:
-            return "the file changed while nanlint was running"
-        write_atomically(source.path, data)
-    except OSError as error:
-        return error.strerror or str(error)
-    return None
+    changed = [path for path in contents if _changed(path, read[path])]
+    if changed:
+        reasons = {path: "the file changed while nanlint was running" for path in changed}
+        for path in contents:
+            reasons.setdefault(path, f"{changed[0]} changed while nanlint was running")
+    else:
+        try:
+            write_all(contents)
+            return set()
+        except WriteError as error:
+            reasons = {error.path: error.strerror}
+            for path in contents:
+                if path not in error.written:
+                    reasons.setdefault(path, f"writing {error.path} failed")
+    for path, reason in reasons.items():
+        result.diagnostics.append(_file_problem(path, f"IOError: fixes not written, {reason}"))
+    return set(reasons)
 
 
-def unified_diff(source: SourceFile, fixed_text: str) -> str:
-    name = str(source.path)
+def _changed(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() != data
+    except OSError:
+        return True
+
+
+def _report(
+    result: RunResult,
+    inputs: _Inputs,
+    sources: dict[Path, SourceFile],
+    diagnostics: list[Diagnostic],
+) -> None:
+    """Record the diagnostics (in a notebook, by cell) and the texts for source snippets."""
+    by_path: dict[Path, list[Diagnostic]] = {}
+    for diagnostic in diagnostics:
+        by_path.setdefault(diagnostic.path, []).append(diagnostic)
+    for path, found in by_path.items():
+        notebook = inputs.notebooks.get(path)
+        if notebook is not None and path in sources:
+            found = notebook.localize(found, sources[path])
+        result.diagnostics.extend(found)
+    result.sources.update(sources)
+
+
+def unified_diff(name: str, before: str, after: str) -> str:
     lines = difflib.unified_diff(
-        source.text.splitlines(keepends=True),
-        fixed_text.splitlines(keepends=True),
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
         fromfile=name,
         tofile=name,
     )

@@ -4,11 +4,35 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from nanlint.rules import ALL_RULES
 from nanlint.rules.base import Rule
 
 _SELECTOR = re.compile(r"^(ALL|NAN\d{0,3})$")
+
+
+@dataclass(frozen=True)
+class MetaCode:
+    """A code nanlint reports itself rather than through a rule module (no analysis, no repro)."""
+
+    code: str
+    name: str
+    summary: str
+    default_enabled: bool = True
+
+    @property
+    def url(self) -> str:
+        return "https://github.com/nanlint/nanlint/blob/main/README.md#suppressions"
+
+
+UNUSED_NOQA = "NAN001"
+META_CODES: tuple[MetaCode, ...] = (
+    MetaCode(UNUSED_NOQA, "unused-noqa", "A `# noqa` code that suppresses nothing"),
+)
+# Every code nanlint can report, in code order: the meta codes, then the rules.
+CATALOG: tuple[MetaCode | Rule, ...] = (*META_CODES, *ALL_RULES)
+DEFAULT_ENABLED: dict[str, bool] = {entry.code: entry.default_enabled for entry in CATALOG}
 
 
 class SelectorError(ValueError):
@@ -18,11 +42,33 @@ class SelectorError(ValueError):
 def validate(selector: str) -> str:
     """The selector, upper-cased, or SelectorError when it matches no rule."""
     normal = selector.strip().upper()
-    if not _SELECTOR.match(normal) or not any(_matches(normal, rule) for rule in ALL_RULES):
+    if not _SELECTOR.match(normal) or not any(matches(normal, code) for code in DEFAULT_ENABLED):
         raise SelectorError(
             f"unknown rule selector `{selector}` (codes look like NAN101, prefixes like NAN1, or ALL)"
         )
     return normal
+
+
+def enabled_codes(
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] = (),
+    extend_select: Iterable[str] = (),
+) -> frozenset[str]:
+    """The enabled codes. The most specific matching selector decides; on a tie, ignore wins.
+
+    Without `select`, the codes that are on by default are selected.
+    """
+    selects = [validate(s) for s in select] if select is not None else None
+    selects_extra = [validate(s) for s in extend_select]
+    ignores = [validate(s) for s in ignore]
+    enabled = set()
+    for code, default in DEFAULT_ENABLED.items():
+        chosen = _specificity(code, (selects or []) + selects_extra)
+        if selects is None and default:
+            chosen = max(chosen, 0)
+        if chosen >= 0 and chosen > _specificity(code, ignores):
+            enabled.add(code)
+    return frozenset(enabled)
 
 
 def select_rules(
@@ -30,32 +76,20 @@ def select_rules(
     ignore: Iterable[str] = (),
     extend_select: Iterable[str] = (),
 ) -> tuple[Rule, ...]:
-    """The enabled rules. The most specific matching selector decides; on a tie, ignore wins.
-
-    Without `select`, the rules that are on by default are selected.
-    """
-    selects = [validate(s) for s in select] if select is not None else None
-    selects_extra = [validate(s) for s in extend_select]
-    ignores = [validate(s) for s in ignore]
-    enabled = []
-    for rule in ALL_RULES:
-        chosen = _specificity(rule, (selects or []) + selects_extra)
-        if selects is None and rule.default_enabled:
-            chosen = max(chosen, 0)
-        dropped = _specificity(rule, ignores)
-        if chosen >= 0 and chosen > dropped:
-            enabled.append(rule)
-    return tuple(enabled)
+    """The enabled rules (see `enabled_codes`)."""
+    codes = enabled_codes(select, ignore, extend_select)
+    return tuple(rule for rule in ALL_RULES if rule.code in codes)
 
 
-def _specificity(rule: Rule, selectors: list[str]) -> int:
+def _specificity(code: str, selectors: list[str]) -> int:
     """How specific the most specific matching selector is (-1: none matches)."""
-    return max((_weight(s) for s in selectors if _matches(s, rule)), default=-1)
+    return max((_weight(s) for s in selectors if matches(s, code)), default=-1)
 
 
 def _weight(selector: str) -> int:
     return 0 if selector == "ALL" else len(selector)
 
 
-def _matches(selector: str, rule: Rule) -> bool:
-    return selector == "ALL" or rule.code.startswith(selector)
+def matches(selector: str, code: str) -> bool:
+    """Whether a validated selector (ALL, a prefix or a code) covers `code`."""
+    return selector == "ALL" or code.startswith(selector)

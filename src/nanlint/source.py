@@ -15,8 +15,12 @@ import tokenize
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import libcst as cst
+
+if TYPE_CHECKING:
+    from nanlint.notebook import CellMap
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _DROPPABLE = " \t\x0c\x0b"
@@ -32,10 +36,14 @@ class DecodeError(Exception):
 
 @dataclass(frozen=True)
 class Position:
-    """A 1-based line and a 1-based column (in characters), as ruff reports them."""
+    """A 1-based line and a 1-based column (in characters), as ruff reports them.
+
+    In a notebook, `cell` is the 1-based position of the cell and `line` the line in that cell.
+    """
 
     line: int
     column: int
+    cell: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,13 +71,16 @@ class SourceFile:
     @classmethod
     def from_bytes(cls, path: Path, data: bytes) -> SourceFile:
         """Decode with the file's coding cookie (PEP 263), UTF-8 by default; keep the BOM."""
+        bom = data.startswith(codecs.BOM_UTF8)
         try:
             encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        except SyntaxError as error:  # an unknown encoding, or one that contradicts a BOM
-            bom = data.startswith(codecs.BOM_UTF8)
-            reason = "it contradicts the UTF-8 byte order mark" if bom else str(error)
-            raise DecodeError(f"bad coding comment: {reason}") from error
-        bom = data.startswith(codecs.BOM_UTF8)
+        except SyntaxError as error:
+            if bom:
+                reason = "it contradicts the UTF-8 byte order mark"
+                raise DecodeError(f"bad coding comment: {reason}") from error
+            if str(error).startswith("unknown encoding"):
+                raise DecodeError(f"bad coding comment: {error}") from error
+            encoding = "utf-8"  # the first lines are not UTF-8: say where, below
         if bom:
             data = data[len(codecs.BOM_UTF8) :]
             encoding = "utf-8"
@@ -82,6 +93,8 @@ class SourceFile:
                 " declare the file's encoding in a coding comment (PEP 263)"
             )
             raise DecodeError(message, line) from error
+        except (UnicodeError, LookupError) as error:  # a cookie naming a non-text codec
+            raise DecodeError(f"cannot decode the file as {encoding}: {error}") from error
         return cls(path, text, encoding, bom)
 
     def encode(self, text: str) -> bytes:
@@ -168,6 +181,22 @@ class SourceFile:
     @property
     def line_count(self) -> int:
         return len(self._line_starts)
+
+    @cached_property
+    def cells(self) -> CellMap | None:
+        """For a notebook's module (see nanlint.notebook), where each cell starts."""
+        if self.path.suffix != ".ipynb":
+            return None
+        from nanlint.notebook import CellMap
+
+        return CellMap(self.text)
+
+    def line_label(self, line: int) -> str:
+        """How a message names a line: `line 7`, or `cell 3, line 1` in a notebook."""
+        if self.cells is None:
+            return f"line {line}"
+        position = self.cells.position(Position(line, 1))
+        return f"cell {position.cell}, line {position.line}"
 
 
 def align(generated: str, original: str) -> list[int]:

@@ -11,27 +11,40 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
+from nanlint.analysis import arithmetic, torch_calls
 from nanlint.analysis import torch_api as api
-from nanlint.analysis import torch_calls
-from nanlint.analysis.facts import ArgFact, Binding, CallFact, Env, FileAnalysis, Use
+from nanlint.analysis.facts import (
+    ArgFact,
+    Binding,
+    CallFact,
+    Env,
+    FileAnalysis,
+    OpFact,
+    Use,
+    WithItem,
+)
 from nanlint.analysis.imports import ImportTable, import_bindings
-from nanlint.analysis.objects import SELF_RETURNING_METHODS, ObjectModel
-from nanlint.analysis.scopes import FileScopes, FunctionInfo, assigned_names, target_keys
+from nanlint.analysis.objects import SELF_RETURNING_METHODS, Context, ObjectModel, context_of
+from nanlint.analysis.scopes import FunctionInfo, target_keys
+from nanlint.analysis.signatures import bind
 from nanlint.analysis.values import (
     ABSENT,
     UNKNOWN,
     BoundMethod,
     ClassRef,
+    Collection,
     Constant,
     External,
     FunctionRef,
     Hop,
     Instance,
     Mapping,
+    ModuleRef,
+    ProjectName,
     Sequence,
     Step,
     StepRole,
@@ -41,13 +54,23 @@ from nanlint.analysis.values import (
     Value,
     join,
     join_all,
+    list_items,
 )
 from nanlint.source import SourceFile
 
+if TYPE_CHECKING:
+    from nanlint.analysis.project import Project
 
-def analyze(source: SourceFile, package: str | None = None) -> FileAnalysis:
-    """Interpret one parsed file."""
-    return Interpreter(source, package).run()
+
+def analyze(source: SourceFile) -> FileAnalysis:
+    """Interpret one parsed file on its own (its project imports stay unknown)."""
+    from nanlint.analysis.project import Project
+
+    project = Project(sources={source.path: source})
+    analyses, failures = project.analyze([source])
+    if failures:
+        raise failures[0][1]
+    return next(iter(analyses.values()))
 
 
 @dataclass
@@ -64,10 +87,13 @@ class Frame:
     env: Env | None  # None: this point is unreachable
     returns: list[Value] = field(default_factory=list)
     loops: list[_LoopExits] = field(default_factory=list)
-    contexts: tuple[Value, ...] = ()
+    contexts: tuple[WithItem, ...] = ()
     generator: bool = False
     history: dict[str, list[Value]] = field(default_factory=dict)
     outer: Frame | None = None  # set for class bodies: names fall back to the enclosing frame
+    context: Context | None = None  # the receiver's (class, exact) for a method
+    record: bool = True  # whether facts are recorded (the primary run of a function)
+    on_demand: bool = False  # a module statement of a dependency: other globals on demand
 
     @property
     def receiver(self) -> str | None:
@@ -75,38 +101,135 @@ class Frame:
 
 
 class Interpreter:
-    def __init__(self, source: SourceFile, package: str | None = None):
+    def __init__(self, source: SourceFile, project: Project):
         self.source = source
+        self.project = project
         module = source.module
         self.module = module
-        self.imports = ImportTable.of_module(module, package)
-        self.package = package
-        self.scopes = FileScopes(module)
-        self.analysis = FileAnalysis(source, self.imports, self.scopes)
+        self.package = project.package_of(source)
+        self.imports = ImportTable.of_module(module, self.package)
+        self.scopes = project.scopes(source)
+        self.analysis = FileAnalysis(source, self.imports, self.scopes, project=project)
         self.objects = ObjectModel(self)
-        self.summaries: dict[FunctionInfo, Value] = {}
-        self.in_progress: set[FunctionInfo] = set()
+        self.summaries: dict[tuple, Value] = {}
         self.histories: dict[FunctionInfo | None, dict[str, list[Value]]] = {}
+        self.recording = False  # facts are recorded only for the files being analysed
+        self.depth = 0  # how many dependency hops from a file being analysed
+        self._module_state = "pending"
+        self._on_demand: dict[str, Value] = {}
+        self._demanding: set[str] = set()
+        self._demand_history: dict[str, list[Value]] = {}
+        self._evaluated: set[cst.CSTNode] = set()
 
     # -- driver -----------------------------------------------------------------------
 
     def run(self) -> FileAnalysis:
-        frame = Frame(None, {})
-        self.histories[None] = frame.history
-        self.exec_block(self.module.body, frame)
-        for info in list(self.scopes.functions.values()):
-            self.summary(info)
+        """Evaluate the module, then every function not yet evaluated (in source order),
+        recording facts. What ran before without recording (as someone's dependency) runs
+        again: it is deterministic, so its results do not change."""
+        if not self.recording:
+            self.recording, self.depth = True, 0
+            self.summaries.clear()
+        self.evaluate_module()
+        done: set[FunctionInfo] = set()
+        while len(done) < len(self.scopes.functions):  # lambdas appear as they are met
+            for info in list(self.scopes.functions.values()):
+                if info not in done:
+                    done.add(info)
+                    self.summary(info, primary_context(info))
         return self.analysis
 
-    def summary(self, info: FunctionInfo) -> Value:
-        """What `info` returns (joined over its returns); evaluates its body once."""
-        if info in self.summaries:
-            return self.summaries[info]
-        if info in self.in_progress:
+    def evaluate_module(self) -> None:
+        if self._module_state != "pending":
+            return
+        self._module_state = "running"
+        frame = Frame(None, {}, record=self.recording)
+        self.histories[None] = frame.history
+        try:
+            self.exec_block(self.module.body, frame)
+        finally:
+            self._module_state = "done"
+
+    def module_global(self, name: str) -> Value:
+        """The value of a module-level name (ABSENT when the module never binds it).
+
+        A file that is not being analysed is evaluated on demand: only the top-level
+        statements that bind `name`, and then what they read, so that a dependency of a
+        dependency is not read unless something needs it.
+        """
+        if self._module_state != "pending":
+            values = self.histories[None].get(name)
+            return join_all(values) if values else ABSENT
+        if name not in self._on_demand:
+            if name in self._demanding:
+                return UNKNOWN
+            self._demanding.add(name)
+            try:
+                for statement in self.scopes.binders.get(name, ()):
+                    self._evaluate_on_demand(statement)
+            finally:
+                self._demanding.discard(name)
+            values = self._demand_history.get(name)
+            self._on_demand[name] = join_all(values) if values else self._from_stars(name)
+        return self._on_demand[name]
+
+    def _evaluate_on_demand(self, statement: cst.CSTNode) -> None:
+        if statement in self._evaluated:
+            return
+        self._evaluated.add(statement)
+        frame = Frame(None, {}, history=self._demand_history, on_demand=True, record=False)
+        self.exec_statement(statement, frame)
+
+    def _from_stars(self, name: str) -> Value:
+        """A name a `from <project module> import *` brings in, else ABSENT."""
+        for star in self.imports.star_modules:
+            value = self.project.resolve(f"{star}.{name}", self.depth)
+            if value is not None and value is not UNKNOWN:
+                return value
+        return ABSENT
+
+    def module_values(self) -> dict[str, list[Value]]:
+        """Every module-level name evaluated so far, with the values bound to it."""
+        return self.histories.get(None) or self._demand_history
+
+    def owner(self, info) -> Interpreter:
+        """The interpreter of the file that defines a function or class, with that
+        definition evaluated (its class and decorators known)."""
+        owner = self if info.source is self.source else self.project.interpreter(info.source)
+        if owner._module_state == "pending":
+            node = info.node
+            top = owner.scopes.top_level.get(node)
+            if top is None and getattr(info, "cls", None) is not None:
+                top = owner.scopes.top_level.get(info.cls.node)
+            if top is not None:
+                owner._evaluate_on_demand(top)
+        return owner
+
+    def resolved(self, value: Value) -> Value:
+        """A lazily imported project name, resolved now that it is used."""
+        if isinstance(value, ProjectName):
+            return self.project.resolve(value.qualname, self.depth) or UNKNOWN
+        return value
+
+    def summary(self, info: FunctionInfo, context: Context | None = None) -> Value:
+        """What `info` returns in a receiver context; each (function, context) runs once."""
+        owner = self.owner(info)
+        if owner is not self:
+            return owner.summary(info, context)
+        key = (info, context)
+        if key in self.summaries:
+            return self.summaries[key]
+        if self.project.running(info, context):
             return UNKNOWN
-        self.in_progress.add(info)
-        frame = Frame(info, self._parameters(info))
-        self.histories[info] = frame.history
+        frame = Frame(
+            info,
+            self._parameters(info, context),
+            context=context,
+            record=self.recording and context == primary_context(info),
+        )
+        if frame.record:
+            self.histories[info] = frame.history
+        self.project.start(info, context)
         try:
             if isinstance(info.node, cst.Lambda):
                 frame.returns.append(self.eval(info.node.body, frame))
@@ -115,13 +238,13 @@ class Interpreter:
                 if frame.env is not None:
                     frame.returns.append(Constant(None))
         finally:
-            self.in_progress.discard(info)
+            self.project.stop(info, context)
         is_async = isinstance(info.node, cst.FunctionDef) and info.node.asynchronous is not None
         result = UNKNOWN if frame.generator or is_async else join_all(frame.returns)
-        self.summaries[info] = result
+        self.summaries[key] = result
         return result
 
-    def _parameters(self, info: FunctionInfo) -> Env:
+    def _parameters(self, info: FunctionInfo, context: Context | None) -> Env:
         env: Env = {}
         params = info.params
         every = [*params.posonly_params, *params.params, *params.kwonly_params]
@@ -130,11 +253,14 @@ class Interpreter:
         if params.star_kwarg is not None:
             every.append(params.star_kwarg)
         receiver = info.receiver
+        bound = self.project.bindings.get((info, context), {})
         for param in every:
-            value: Value = UNKNOWN
-            if param.name.value == receiver and info.cls is not None:
-                value = ClassRef(info.cls) if info.is_classmethod else Instance(info.cls)
-            env[param.name.value] = Binding(value, frozenset({param}))
+            name = param.name.value
+            value: Value = bound.get(name, UNKNOWN)
+            if name == receiver and context is not None:
+                cls, exact = context
+                value = ClassRef(cls) if info.is_classmethod else Instance(cls, exact)
+            env[name] = Binding(value, frozenset({param}))
         return env
 
     # -- statements ---------------------------------------------------------------------
@@ -181,7 +307,11 @@ class Interpreter:
         operand = self.eval(node.value, frame)
         for value, child in ((current, node.target), (operand, node.value)):
             self._use(value, child, node, frame)
-        self.bind_target(node.target, UNKNOWN, frame)
+        result = UNKNOWN
+        if isinstance(node.operator, cst.SubtractAssign):  # `x -= x.max(...)`: a shift
+            left, right = ArgFact(None, node.target, current), ArgFact(None, node.value, operand)
+            result = arithmetic.subtract(left, right, node, self.source, frame.info)
+        self.bind_target(node.target, result, frame)
 
     def _exec_Return(self, node: cst.Return, frame: Frame) -> None:
         value = self.eval(node.value, frame) if node.value is not None else Constant(None)
@@ -204,13 +334,19 @@ class Interpreter:
             frame.loops[-1].continues.append(frame.env)
         frame.env = None
 
-    def _exec_Import(self, node: cst.Import, frame: Frame) -> None:
+    def _exec_Import(self, node: cst.Import | cst.ImportFrom, frame: Frame) -> None:
         for binding in import_bindings(node, self.package):
-            self.bind_name(binding.local, External(binding.qualname), node, frame)
+            self.bind_name(binding.local, self._imported(binding.qualname), node, frame)
 
-    def _exec_ImportFrom(self, node: cst.ImportFrom, frame: Frame) -> None:
-        for binding in import_bindings(node, self.package):
-            self.bind_name(binding.local, External(binding.qualname), node, frame)
+    _exec_ImportFrom = _exec_Import
+
+    def _imported(self, qualname: str) -> Value:
+        """A project module's name stays lazy until used; anything else is external."""
+        if self.project.module_path(qualname.partition(".")[0]) is not None or qualname.startswith(
+            "."
+        ):
+            return ProjectName(qualname) if not qualname.startswith(".") else UNKNOWN
+        return External(qualname)
 
     def _exec_Del(self, node: cst.Del, frame: Frame) -> None:
         for key in target_keys(node.target):
@@ -242,15 +378,20 @@ class Interpreter:
         self.exec_statement(node.body, frame)
 
     def _exec_For(self, node: cst.For, frame: Frame) -> None:
-        self._use(self.eval(node.iter, frame), node.iter, node, frame)
-        self._loop(node, frame, target=node.target)
+        iterated = self.resolved(self.eval(node.iter, frame))
+        items = list_items(iterated) if isinstance(iterated, (Sequence, Collection)) else ()
+        if not items:
+            self._use(iterated, node.iter, node, frame)
+        self._loop(node, frame, target=node.target, item=join_all(list(items)))
 
     def _exec_While(self, node: cst.While, frame: Frame) -> None:
         self._loop(node, frame, test=node.test)
 
-    def _loop(self, node: cst.For | cst.While, frame: Frame, target=None, test=None) -> None:
+    def _loop(
+        self, node: cst.For | cst.While, frame: Frame, target=None, test=None, item: Value = UNKNOWN
+    ) -> None:
         before = frame.env
-        assigned = set(assigned_names(_body(node)))
+        assigned = set(self.scopes.assigned_in(node, _body(node)))
         if target is not None:
             assigned.update(target_keys(target))
         frame.env = forget(before, assigned, node)
@@ -259,7 +400,7 @@ class Interpreter:
             value = self.eval(test, frame)
             endless = isinstance(value, Constant) and bool(value.value)
         if target is not None:
-            self.bind_target(target, UNKNOWN, frame)
+            self.bind_target(target, item, frame)
         frame.loops.append(_LoopExits())
         self.exec_statement(node.body, frame)
         exits = frame.loops.pop()
@@ -275,7 +416,7 @@ class Interpreter:
         if node.orelse is not None and frame.env is not None:
             self.exec_statement(node.orelse, frame)
         ends = [frame.env]
-        entry = forget(before, set(assigned_names(_body(node))), node)
+        entry = forget(before, set(self.scopes.assigned_in(node, _body(node))), node)
         for handler in node.handlers:
             frame.env = entry
             if handler.type is not None:
@@ -299,10 +440,9 @@ class Interpreter:
         contexts = []
         for item in node.items:
             value = self.eval(item.item, frame)
-            if isinstance(item.item, cst.Call) and item.item in self.analysis.calls:
-                contexts.append(self.analysis.calls[item.item].callee)
-            else:
-                contexts.append(value)
+            if isinstance(item.item, cst.Call):
+                value = self.eval(item.item.func, frame)
+            contexts.append(WithItem(value, item.item))
             if item.asname is not None:
                 self.bind_target(item.asname.name, UNKNOWN, frame)
         saved = frame.contexts
@@ -317,7 +457,7 @@ class Interpreter:
         before = frame.env
         ends = [before]
         for case in node.cases:
-            frame.env = forget(before, set(assigned_names([case])), case)
+            frame.env = forget(before, set(self.scopes.assigned_in(case, [case])), case)
             if case.guard is not None:
                 self.eval(case.guard, frame)
             self.exec_statement(case.body, frame)
@@ -326,17 +466,22 @@ class Interpreter:
 
     def _exec_FunctionDef(self, node: cst.FunctionDef, frame: Frame) -> None:
         transparent = all(self._transparent(decorator, frame) for decorator in node.decorators)
-        for param in _defaults(node.params):
-            self.eval(param, frame)
         info = self.scopes.functions[node]
+        self._record_defaults(info, node.params, frame)
         value = FunctionRef(info) if transparent else UNKNOWN
         self.bind_name(node.name.value, value, node.name, frame)
+
+    def _record_defaults(self, info: FunctionInfo, params: cst.Parameters, frame: Frame) -> None:
+        """Evaluate default values; call sites that omit a parameter pass its default."""
+        for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            if param.default is not None:
+                self.project.defaults[(info, param.name.value)] = self.eval(param.default, frame)
 
     def _transparent(self, decorator: cst.Decorator, frame: Frame) -> bool:
         expression = decorator.decorator
         value = self.eval(expression, frame)
-        if isinstance(expression, cst.Call) and expression in self.analysis.calls:
-            value = self.analysis.calls[expression].callee
+        if isinstance(expression, cst.Call):
+            value = self.eval(expression.func, frame)
         if not isinstance(value, External):
             return False
         name = value.qualname.removeprefix("builtins.")
@@ -351,7 +496,9 @@ class Interpreter:
             self.eval(keyword.value, frame)
         for decorator in node.decorators:
             self.eval(decorator.decorator, frame)
-        body_frame = Frame(frame.info, dict(frame.env or {}), outer=frame)
+        body_frame = Frame(
+            frame.info, dict(frame.env or {}), outer=frame, on_demand=frame.on_demand
+        )
         self.exec_block(_body(node), body_frame)
         info = self.scopes.classes[node]
         body_values = {
@@ -393,9 +540,15 @@ class Interpreter:
 
     def _bind_attribute(self, target: cst.Attribute, value: Value, frame: Frame) -> None:
         base = target.value
-        if isinstance(base, cst.Name) and frame.info is not None and base.value == frame.receiver:
-            assert frame.info.cls is not None
-            self.objects.record_write(frame.info.cls, target.attr.value, value)
+        if (
+            isinstance(base, cst.Name)
+            and frame.context is not None
+            and base.value == frame.receiver
+        ):
+            assert frame.info is not None and frame.info.cls is not None
+            self.owner(frame.info).objects.record_write(
+                frame.context, frame.info, target.attr.value, value
+            )
             self.bind_name(f"{base.value}.{target.attr.value}", value, target, frame)
             return
         self.eval(base, frame)
@@ -419,7 +572,8 @@ class Interpreter:
     def eval(self, node: cst.BaseExpression, frame: Frame) -> Value:
         handler = getattr(self, f"_eval_{type(node).__name__}", None)
         value = handler(node, frame) if handler is not None else self._eval_children(node, frame)
-        self.analysis.values[node] = value
+        if frame.record:
+            self.analysis.values[node] = value
         return value
 
     def _eval_children(self, node: cst.CSTNode, frame: Frame) -> Value:
@@ -434,7 +588,7 @@ class Interpreter:
     def _eval_Name(self, node: cst.Name, frame: Frame) -> Value:
         if node.value in ("True", "False", "None"):
             return Constant({"True": True, "False": False, "None": None}[node.value])
-        return self.lookup(node, frame)
+        return self.resolved(self.lookup(node, frame))
 
     def _eval_Integer(self, node: cst.Integer, frame: Frame) -> Value:
         return Constant(node.evaluated_value)
@@ -463,6 +617,23 @@ class Interpreter:
         self._use(operand, node.expression, node, frame)
         return UNKNOWN
 
+    def _eval_BinaryOperation(self, node: cst.BinaryOperation, frame: Frame) -> Value:
+        left = ArgFact(None, node.left, self.eval(node.left, frame))
+        right = ArgFact(None, node.right, self.eval(node.right, frame))
+        operator = arithmetic.OPERATORS.get(type(node.operator))
+        result = UNKNOWN
+        if operator is not None:
+            result = arithmetic.binary(operator, left, right, node, self.source, frame.info)
+            if frame.record:
+                self.analysis.operations[node] = OpFact(
+                    node, operator, left, right, result, frame.env or {}, frame.info
+                )
+        carried = set(result.origins) if isinstance(result, Tensor) else set()
+        for operand in (left, right):
+            if not isinstance(operand.value, Tensor) or not set(operand.value.origins) <= carried:
+                self._use(operand.value, operand.node, node, frame)
+        return result
+
     def _eval_IfExp(self, node: cst.IfExp, frame: Frame) -> Value:
         self._use(self.eval(node.test, frame), node.test, node, frame)
         return join(self.eval(node.body, frame), self.eval(node.orelse, frame))
@@ -473,9 +644,23 @@ class Interpreter:
             for item, element in zip(items, node.elements):
                 self._use(item, element.value, node, frame)
             return UNKNOWN
-        return Sequence(tuple(items), tuple(node.elements))
+        return Sequence(tuple(items), tuple(node.elements), is_list=isinstance(node, cst.List))
 
     _eval_List = _eval_Tuple
+
+    def _eval_Comparison(self, node: cst.Comparison, frame: Frame) -> Value:
+        """Comparisons of constants fold (`if LOSS == "bce":` picks one branch)."""
+        left = self.eval(node.left, frame)
+        values = [left]
+        for target in node.comparisons:
+            values.append(self.eval(target.comparator, frame))
+        if all(isinstance(value, Constant) for value in values):
+            folded = _fold_comparison(node, [value.value for value in values])  # type: ignore[union-attr]
+            if folded is not None:
+                return Constant(folded)
+        for value, part in zip(values, [node.left, *(t.comparator for t in node.comparisons)]):
+            self._use(value, part, node, frame)
+        return UNKNOWN
 
     def _eval_Dict(self, node: cst.Dict, frame: Frame) -> Value:
         items = []
@@ -504,9 +689,9 @@ class Interpreter:
         return UNKNOWN
 
     def _eval_Lambda(self, node: cst.Lambda, frame: Frame) -> Value:
-        for param in _defaults(node.params):
-            self.eval(param, frame)
-        return FunctionRef(self.scopes.functions[node])
+        info = self.scopes.lambda_info(node, frame.info)
+        self._record_defaults(info, node.params, frame)
+        return FunctionRef(info)
 
     def _eval_ListComp(self, node, frame: Frame) -> Value:
         """Comprehensions: their targets are a scope of their own."""
@@ -540,10 +725,13 @@ class Interpreter:
     def attribute(
         self, base: Value, base_node: cst.BaseExpression, name: str, node: cst.CSTNode
     ) -> Value:
+        base = self.resolved(base)
         if isinstance(base, External):
             return base.attribute(name)
+        if isinstance(base, ModuleRef):
+            return self.project.member(base, name, self.depth)
         if isinstance(base, Instance):
-            value = self.objects.instance_attribute(base.info, name)
+            value = self.objects.instance_attribute(base, name)
             if isinstance(value, Tensor):
                 return value.with_hop(
                     Hop(self.source.module.code_for_node(node), node, self.source)
@@ -570,7 +758,7 @@ class Interpreter:
         return UNKNOWN
 
     def _eval_Subscript(self, node: cst.Subscript, frame: Frame) -> Value:
-        base = self.eval(node.value, frame)
+        base = self.resolved(self.eval(node.value, frame))
         index = self._constant_index(node, frame)
         if isinstance(base, Tensor):
             return base.with_step(Step("index", node, StepRole.COMMUTES, node.value))
@@ -580,6 +768,8 @@ class Interpreter:
             and -len(base.items) <= index < len(base.items)
         ):
             return base.items[index]
+        if isinstance(base, Collection):
+            return base.item
         if isinstance(base, Mapping) and index is not None:
             return base.get(index)
         if isinstance(base, TorchModule) and base.layers is not None:
@@ -602,7 +792,7 @@ class Interpreter:
         return None
 
     def _eval_Call(self, node: cst.Call, frame: Frame) -> Value:
-        callee = self.eval(node.func, frame)
+        callee = self.resolved(self.eval(node.func, frame))
         args = tuple(
             ArgFact(
                 arg.keyword.value if arg.keyword is not None else None,
@@ -615,16 +805,21 @@ class Interpreter:
         )
         call = torch_calls.Call(node, args, self.source, frame.info, self._callee_text(node.func))
         result = self.call(callee, call, frame)
-        self.analysis.calls[node] = CallFact(
-            node, callee, args, result, frame.env or {}, frame.info, frame.contexts
-        )
+        fact = CallFact(node, callee, args, result, frame.env or {}, frame.info, frame.contexts)
+        if frame.record:
+            self.analysis.calls[node] = fact
+        elif self.recording and frame.context is not None and frame.context[1]:
+            self.analysis.context_calls[(node, frame.context)] = fact
         carried = set(result.origins) if isinstance(result, Tensor) else set()
         consumed = list(args)
         if isinstance(callee, BoundMethod):
             consumed.append(ArgFact(None, callee.receiver_node, callee.receiver))
+        benign = _benign(callee)
         for arg in consumed:
             if (isinstance(arg.value, Tensor) and not set(arg.value.origins) <= carried) or (
-                isinstance(arg.value, (Sequence, Mapping, TorchModule)) and arg.value != result
+                isinstance(arg.value, (Sequence, Mapping, TorchModule, FunctionRef, ClassRef))
+                and arg.value != result
+                and not benign
             ):
                 self._use(arg.value, arg.node, node, frame)
         return result
@@ -644,14 +839,49 @@ class Interpreter:
         if isinstance(callee, TorchModule):
             return torch_calls.call_module(callee, call)
         if isinstance(callee, Instance):
-            return self.objects.call_instance(callee.info, call.node)
+            method = self.objects.call_method_of(callee, ("__call__", "forward"))
+            return self.call_function(method, call, frame) if method is not None else UNKNOWN
         if isinstance(callee, ClassRef):
-            return Instance(callee.info)
+            constructor = self.objects.constructor(callee.info)
+            if constructor is not None:
+                self._record_site(constructor, (callee.info, True), call.args)
+            return Instance(callee.info, exact=True)
         if isinstance(callee, FunctionRef):
-            return self.objects.call_function(callee.info, call.node)
+            return self.call_function(callee, call, frame)
         if isinstance(callee, BoundMethod):
             return self._call_method(callee, call, frame)
         return UNKNOWN
+
+    def call_function(self, ref: FunctionRef, call: torch_calls.Call, frame: Frame) -> Value:
+        """A call of a project function: bind the call site, return its summary."""
+        info = ref.info
+        args = call.args
+        context = None
+        if ref.bound is not None:
+            context = context_of(ref.bound)
+        elif info.receiver is not None and args and not args[0].star and args[0].keyword is None:
+            context, args = context_of(args[0].value), args[1:]  # `Base.forward(self, x)`
+        if info.receiver is not None and context is None:
+            return UNKNOWN
+        self._record_site(info, context, args)
+        if frame.record:
+            self.analysis.callers.setdefault(info, []).append(call.node)
+        return _with_hop(self.summary(info, context), Hop(info.qualname, info.node, info.source))
+
+    def _record_site(self, info: FunctionInfo, context: Context | None, args) -> None:
+        """What a call site passes to each parameter (the project binds parameters to it)."""
+        names = info.parameter_names()
+        params = info.params
+        positional = [
+            p.name.value for p in [*params.posonly_params, *params.params] if p.name.value in names
+        ]
+        passed = {name: arg.value for name, arg in bind(args, positional).items() if name in names}
+        unclear: set[str] = set()
+        if any(arg.star == "*" for arg in args):
+            unclear.update(name for name in positional if name not in passed)
+        if any(arg.star == "**" for arg in args):
+            unclear.update(name for name in names if name not in passed)
+        self.project.record_call((info, context), passed, unclear, False)
 
     def _call_method(self, method: BoundMethod, call: torch_calls.Call, frame: Frame) -> Value:
         receiver, name = method.receiver, method.name
@@ -661,9 +891,11 @@ class Interpreter:
             if name == "forward":
                 return torch_calls.call_module(receiver, call)
             if name in api.MUTATING_METHODS and receiver.ctor is not None:
-                self.analysis.mutated_containers.add(receiver.ctor)
+                self.analysis.mutated_containers.add(receiver.ctor)  # even in a secondary run
             return UNKNOWN
-        if isinstance(receiver, Sequence):
+        if name in ("append", "extend", "insert") and self._attribute_list(method, call, frame):
+            return UNKNOWN
+        if isinstance(receiver, (Sequence, Collection)):
             return self._list_method(method, call, frame)
         if isinstance(receiver, Mapping):
             if name == "get" and call.args and isinstance(call.args[0].value, Constant):
@@ -675,16 +907,39 @@ class Interpreter:
         return result
 
     def _list_method(self, method: BoundMethod, call: torch_calls.Call, frame: Frame) -> Value:
-        """`layers.append(x)` on a local list keeps the list's items known."""
+        """`outputs.append(p)` on a local list keeps what the list holds known."""
         target = method.receiver_node
-        if method.name == "append" and len(call.args) == 1 and isinstance(target, cst.Name):
-            receiver = method.receiver
-            assert isinstance(receiver, Sequence)
-            items = (*receiver.items, call.args[0].value)
-            self.bind_name(target.value, Sequence(items, (*receiver.nodes, None)), call.node, frame)
-        elif isinstance(target, cst.Name):
-            self.bind_name(target.value, UNKNOWN, call.node, frame)
+        if not isinstance(target, cst.Name):
+            return UNKNOWN
+        receiver = method.receiver
+        added = _added_items(method.name, call)
+        if isinstance(receiver, Sequence) and method.name == "append" and added is not None:
+            nodes = receiver.nodes or (None,) * len(receiver.items)
+            grown = Sequence((*receiver.items, *added), (*nodes, None), is_list=receiver.is_list)
+        elif added is not None:
+            grown = Collection(join_all([*list_items(receiver), *added]))
+        else:
+            grown = UNKNOWN
+        self.bind_name(target.value, grown, call.node, frame)
         return UNKNOWN
+
+    def _attribute_list(self, method: BoundMethod, call: torch_calls.Call, frame: Frame) -> bool:
+        """`self.outputs.append(p)`: the attribute holds what is appended (for every method)."""
+        target = method.receiver_node
+        if not (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and frame.context is not None
+            and target.value.value == frame.receiver
+        ):
+            return False
+        added = _added_items(method.name, call)
+        value = Collection(join_all(list(added))) if added else UNKNOWN
+        assert frame.info is not None
+        self.owner(frame.info).objects.record_write(
+            frame.context, frame.info, target.attr.value, value
+        )
+        return True
 
     # -- names ---------------------------------------------------------------------------------
 
@@ -692,7 +947,8 @@ class Interpreter:
         name = node.value
         binding = self._local_binding(name, frame)
         if binding is not None:
-            self.analysis.reads[node] = binding.defs
+            if frame.record:
+                self.analysis.reads[node] = binding.defs
             return UNKNOWN if binding.value is ABSENT else binding.value
         return self._outer_value(name, frame)
 
@@ -713,9 +969,14 @@ class Interpreter:
             if name in info.assigned and name not in info.declared_global:
                 return join_all(self.histories.get(info, {}).get(name, []))
             info = info.parent
-        module_values = self.histories.get(None, {}).get(name)
-        if module_values:
-            return join_all(module_values)
+        if frame.info is not None or frame.on_demand:
+            value = self.module_global(name)
+            if value is not ABSENT:
+                return value
+        else:
+            module_values = self.histories.get(None, {}).get(name)
+            if module_values:
+                return join_all(module_values)
         if name in self.scopes.module_assigned:
             return UNKNOWN
         for star in self.imports.star_modules:
@@ -734,9 +995,13 @@ class Interpreter:
         frame: Frame,
         returned: bool = False,
     ) -> None:
-        if isinstance(value, Tensor):
+        if isinstance(value, (FunctionRef, ClassRef)):
+            self.project.record_escape(value.info.node)  # may be called from anywhere now
+        elif not frame.record:
+            return
+        elif isinstance(value, Tensor):
             self.analysis.record_use(
-                value, Use(value.origins[0], node, consumer, frame.info, returned)
+                value, Use(value.origins[0], node, consumer, frame.info, returned, self.source)
             )
         elif isinstance(value, TorchModule) and value.ctor is not None:
             self.analysis.module_uses.setdefault(value.ctor, []).append(consumer)
@@ -790,11 +1055,6 @@ def _body(node) -> list:
     return [body]
 
 
-def _defaults(params: cst.Parameters) -> list[cst.BaseExpression]:
-    every = [*params.posonly_params, *params.params, *params.kwonly_params]
-    return [param.default for param in every if param.default is not None]
-
-
 def _for_clauses(clause: cst.CompFor):
     while clause is not None:
         yield clause
@@ -839,8 +1099,88 @@ def _integer(node: cst.BaseExpression) -> int | None:
 
 def _known_torch_name(qualname: str) -> bool:
     return (
-        qualname in api.ACTIVATION_FUNCTIONS
+        qualname in api.PRODUCER_FUNCTIONS
         or qualname in api.PRESERVING_FUNCTIONS
         or qualname in api.LOSS_BY_FUNCTION
         or api.is_torch_module_class(qualname)
     )
+
+
+def _with_hop(value: Value, hop: Hop) -> Value:
+    """A function's result marked with the return it came through (tuples item by item)."""
+    if isinstance(value, Tensor):
+        return value.with_hop(hop)
+    if isinstance(value, Sequence):
+        return Sequence(
+            tuple(_with_hop(item, hop) for item in value.items), value.nodes, value.is_list
+        )
+    return value
+
+
+def primary_context(info: FunctionInfo) -> Context | None:
+    """The context facts are recorded in: a method for any receiver of its class."""
+    if info.cls is None or info.is_static:
+        return None
+    return (info.cls, False)
+
+
+_BENIGN_CALLS = frozenset(
+    f"builtins.{name}"
+    for name in (
+        "isinstance",
+        "issubclass",
+        "type",
+        "id",
+        "repr",
+        "str",
+        "print",
+        "hasattr",
+        "callable",
+    )
+)
+
+
+def _benign(callee: Value) -> bool:
+    """Calls that take a function or class without calling it later."""
+    return isinstance(callee, External) and (
+        callee.qualname in _BENIGN_CALLS or api.canonical(callee.qualname) in api.MODEL_WRAPPERS
+    )
+
+
+_COMPARISONS = {
+    cst.Equal: lambda a, b: a == b,
+    cst.NotEqual: lambda a, b: a != b,
+    cst.LessThan: lambda a, b: a < b,
+    cst.LessThanEqual: lambda a, b: a <= b,
+    cst.GreaterThan: lambda a, b: a > b,
+    cst.GreaterThanEqual: lambda a, b: a >= b,
+    cst.Is: lambda a, b: a is b,
+    cst.IsNot: lambda a, b: a is not b,
+}
+
+
+def _fold_comparison(node: cst.Comparison, values: list) -> bool | None:
+    """`"bce" == "bce"` -> True; None when an operator or operand cannot be folded."""
+    result = True
+    for target, left, right in zip(node.comparisons, values, values[1:]):
+        compare = _COMPARISONS.get(type(target.operator))
+        if compare is None:
+            return None
+        try:
+            result = result and bool(compare(left, right))
+        except TypeError:
+            return None
+    return result
+
+
+def _added_items(method: str, call) -> tuple[Value, ...] | None:
+    """What `append(x)` / `extend(xs)` / `insert(i, x)` add to a list, when it can be told."""
+    args = [arg for arg in call.args if not arg.star and arg.keyword is None]
+    if method == "append" and len(args) == 1:
+        return (args[0].value,)
+    if method == "insert" and len(args) == 2:
+        return (args[1].value,)
+    if method == "extend" and len(args) == 1:
+        items = list_items(args[0].value)
+        return items or None
+    return None

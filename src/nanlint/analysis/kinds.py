@@ -6,12 +6,20 @@ import enum
 
 
 class Kind(enum.Enum):
-    """What an activation made of a tensor. Anything not listed is unknown (assumed logits)."""
+    """What an operation made of a tensor. Anything not listed is unknown (assumed logits)."""
 
     PROB_SIGMOID = "prob.sigmoid"
     PROB_SOFTMAX = "prob.softmax"
+    SIGMOID_COMPLEMENT = "prob.sigmoid.complement"  # 1 - sigmoid(z)
     LOGPROB = "logprob"
     NONNEG = "nonneg"
+    EXP = "exp"  # exp(x)
+    SUM_EXP = "sum.exp"  # exp(x).sum(d)
+    ONE_PLUS_EXP = "one-plus.exp"  # 1 + exp(x)
+    ONE_PLUS = "one-plus"  # 1 + x, x anything else
+    SQUARE = "square"  # x ** 2, x * x
+    SUM_SQUARE = "sum.square"  # (x ** 2).sum(d)
+    DIFFERENCE = "difference"  # x - y, y a tensor (a max-shifted exponent is one)
 
     @property
     def is_probability(self) -> bool:
@@ -26,6 +34,14 @@ class Kind(enum.Enum):
 _NOUNS = {
     Kind.PROB_SIGMOID: "sigmoid probabilities",
     Kind.PROB_SOFTMAX: "softmax probabilities",
+    Kind.SIGMOID_COMPLEMENT: "complements of sigmoid probabilities (1 - p)",
     Kind.LOGPROB: "log-probabilities",
     Kind.NONNEG: "non-negative activations",
+    Kind.EXP: "exponentials",
+    Kind.SUM_EXP: "sums of exponentials",
+    Kind.ONE_PLUS_EXP: "values 1 + exp(x)",
+    Kind.ONE_PLUS: "values 1 + x",
+    Kind.SQUARE: "squares",
+    Kind.SUM_SQUARE: "sums of squares",
+    Kind.DIFFERENCE: "differences",
 }

@@ -1,4 +1,11 @@
-"""User classes and functions: attribute lookup, method resolution and return summaries."""
+"""Classes and their objects: attribute lookup, method resolution, constructor calls.
+
+An instance built by `Net(...)` is *exact*: its class is known, so `model.forward` is Net's
+own (or inherited) forward, and its attributes are what Net's `__init__` assigns when run
+for that very receiver (with the constructor's arguments). `self` inside a method is not
+exact: it may be any subclass, so an attribute or method that a subclass overrides is
+unknown there. Methods run once per receiver context: (class, exact).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +16,7 @@ from nanlint.analysis.values import (
     UNKNOWN,
     ClassRef,
     FunctionRef,
-    Hop,
     Instance,
-    Tensor,
     Value,
     join_all,
 )
@@ -38,28 +43,60 @@ SELF_RETURNING_METHODS = frozenset(
     ]
 )
 
+Context = tuple  # (ClassInfo, exact) for a method's receiver; None for a plain function
+
+
+def context_of(receiver: Value) -> Context | None:
+    if isinstance(receiver, Instance):
+        return (receiver.info, receiver.exact)
+    if isinstance(receiver, ClassRef):
+        return (receiver.info, False)
+    return None
+
 
 class ObjectModel:
-    """Answers what `self.x`, `model.forward` and `Net(...)(x)` are, from summaries."""
+    """Answers for the classes of one file; other files' classes go to their interpreter."""
 
     def __init__(self, interpreter: Interpreter):
         self.interpreter = interpreter
         self.bases: dict[ClassInfo, list[Value]] = {}
         self.class_values: dict[ClassInfo, dict[str, Value]] = {}
-        self.attribute_writes: dict[tuple[ClassInfo, str], list[Value]] = {}
-        self._attribute_cache: dict[tuple[ClassInfo, str], Value] = {}
-        self._attribute_in_progress: set[tuple[ClassInfo, str]] = set()
+        # (writer key, attribute) -> values assigned; the writer key is (class, True) for an
+        # exact receiver context and the method's own class otherwise
+        self.attribute_writes: dict[tuple, list[Value]] = {}
+        self._attribute_cache: dict[tuple, Value] = {}
+        self._attribute_in_progress: set[tuple] = set()
+        self._mro: dict[ClassInfo, tuple[list[ClassInfo], bool]] = {}
+        self._subclasses: dict[ClassInfo, list[ClassInfo]] = {}
+        self._index_size = -1
 
-    # -- classes -----------------------------------------------------------------
+    # -- classes --------------------------------------------------------------------------
 
     def define_class(
         self, info: ClassInfo, bases: list[Value], body_values: dict[str, Value]
     ) -> None:
         self.bases[info] = bases
         self.class_values[info] = body_values
+        self.interpreter.project.class_count += 1
+
+    def _model_of(self, info: ClassInfo) -> ObjectModel:
+        return self.interpreter.owner(info).objects
+
+    def _bases(self, info: ClassInfo) -> list[Value]:
+        model = self._model_of(info)
+        return [self.interpreter.resolved(base) for base in model.bases.get(info, [])]
+
+    def _class_values(self, info: ClassInfo) -> dict[str, Value]:
+        return self._model_of(info).class_values.get(info, {})
 
     def mro(self, info: ClassInfo) -> tuple[list[ClassInfo], bool]:
-        """The file's classes in `info`'s resolution order, and whether any base is unknown."""
+        """The project's classes in `info`'s resolution order, and whether a base is unknown."""
+        cached = self._mro.get(info)
+        if cached is None:
+            cached = self._mro[info] = self._linearise(info)
+        return cached
+
+    def _linearise(self, info: ClassInfo) -> tuple[list[ClassInfo], bool]:
         order: list[ClassInfo] = []
         unknown = False
         pending = [info]
@@ -68,7 +105,7 @@ class ObjectModel:
             if current in order:
                 continue
             order.append(current)
-            for base in self.bases.get(current, []):
+            for base in self._bases(current):
                 if isinstance(base, ClassRef):
                     pending.append(base.info)
                 else:
@@ -76,57 +113,70 @@ class ObjectModel:
         return order, unknown
 
     def subclasses(self, info: ClassInfo) -> list[ClassInfo]:
-        return [other for other in self.bases if other is not info and info in self.mro(other)[0]]
+        """Subclasses defined in the files analysed so far (indexed once per new class)."""
+        project = self.interpreter.project
+        if self._index_size != project.class_count:
+            self._index_size = project.class_count
+            self._subclasses = {}
+            for interpreter in project.interpreters():
+                for other in interpreter.objects.bases:
+                    for ancestor in self.mro(other)[0][1:]:
+                        self._subclasses.setdefault(ancestor, []).append(other)
+        return self._subclasses.get(info, [])
 
-    # -- attributes of instances ----------------------------------------------------
+    # -- attributes of instances --------------------------------------------------------
 
-    def instance_attribute(self, info: ClassInfo, name: str) -> Value:
-        """`self.name` / `obj.name` for an instance of `info` (UNKNOWN when unsure)."""
-        key = (info, name)
+    def instance_attribute(self, instance: Instance, name: str) -> Value:
+        """`self.name` / `obj.name` (UNKNOWN when unsure)."""
+        key = (instance.info, instance.exact, name)
         if key in self._attribute_cache:
             return self._attribute_cache[key]
         if key in self._attribute_in_progress:
             return UNKNOWN
         self._attribute_in_progress.add(key)
         try:
-            value, final = self._resolve_instance_attribute(info, name)
+            value, final = self._resolve(instance, name)
         finally:
             self._attribute_in_progress.discard(key)
         if final:
             self._attribute_cache[key] = value
         return value
 
-    def _resolve_instance_attribute(self, info: ClassInfo, name: str) -> tuple[Value, bool]:
+    def _resolve(self, instance: Instance, name: str) -> tuple[Value, bool]:
         """The attribute's value, and whether it is final (no writer was still running)."""
-        if name in self.interpreter.scopes.external_attribute_writes:
+        info = instance.info
+        if name in self.interpreter.project.external_attribute_writes(info):
             return UNKNOWN, True
         order, _ = self.mro(info)
-        family = order + self.subclasses(info)
-        writers = [w for cls in family for w in cls.attribute_writers.get(name, [])]
+        below = [] if instance.exact else self.subclasses(info)
+        writers = [(cls, w) for cls in order + below for w in cls.attribute_writers.get(name, [])]
         if writers:
-            if any(writer in self.interpreter.in_progress for writer in writers):
-                return UNKNOWN, False
-            for writer in writers:
-                self.interpreter.summary(writer)
-            written = [v for cls in family for v in self.attribute_writes.get((cls, name), [])]
-            return (join_all(written) if written else UNKNOWN), True
-        if any(
-            name in cls.methods or name in self.class_values.get(cls, {})
-            for cls in self.subclasses(info)
-        ):
-            return UNKNOWN, True  # overridden somewhere below: cannot tell which runs
+            return self._written(instance, name, writers)
+        if any(name in cls.methods or name in self._class_values(cls) for cls in below):
+            return UNKNOWN, True  # overridden below: cannot tell which runs
         for cls in order:
             method = cls.methods.get(name)
             if method is not None:
                 if method.is_property:
-                    return self.interpreter.summary(
-                        method
-                    ), method not in self.interpreter.in_progress
-                bound = ClassRef(info) if method.is_classmethod else Instance(info)
+                    value = self.interpreter.summary(method, (info, instance.exact))
+                    return value, not self.interpreter.project.running(method)
+                bound = ClassRef(info) if method.is_classmethod else instance
                 return FunctionRef(method, bound=bound), True
-            if name in self.class_values.get(cls, {}):
-                return self.class_values[cls][name], True
-        return UNKNOWN, cls_defined(info, self)
+            if name in self._class_values(cls):
+                return self._class_values(cls)[name], True
+        return UNKNOWN, True
+
+    def _written(self, instance: Instance, name: str, writers: list) -> tuple[Value, bool]:
+        context = (instance.info, instance.exact)
+        values: list[Value] = []
+        for cls, writer in writers:
+            writer_context = context if instance.exact else (cls, False)
+            if self.interpreter.project.running(writer, writer_context):
+                return UNKNOWN, False
+            self.interpreter.summary(writer, writer_context)
+            key = (instance.info, True) if instance.exact else cls
+            values.extend(self._model_of(writer.cls).attribute_writes.get((key, name), []))
+        return (join_all(values) if values else UNKNOWN), True
 
     def class_attribute(self, info: ClassInfo, name: str) -> Value:
         """`Net.name` on the class itself."""
@@ -135,36 +185,31 @@ class ObjectModel:
             method = cls.methods.get(name)
             if method is not None:
                 return FunctionRef(method, bound=ClassRef(info) if method.is_classmethod else None)
-            if name in self.class_values.get(cls, {}):
-                return self.class_values[cls][name]
+            if name in self._class_values(cls):
+                return self._class_values(cls)[name]
         return UNKNOWN
 
-    def record_write(self, info: ClassInfo, name: str, value: Value) -> None:
-        self.attribute_writes.setdefault((info, name), []).append(value)
+    def record_write(self, context: Context, method: FunctionInfo, name: str, value: Value) -> None:
+        """`self.name = value` in `method` run for a receiver `context`."""
+        cls, exact = context
+        key = (cls, True) if exact else method.cls
+        self.attribute_writes.setdefault((key, name), []).append(value)
 
-    # -- calls ----------------------------------------------------------------------
+    # -- calls ------------------------------------------------------------------------------
 
-    def call_instance(self, info: ClassInfo, call_node) -> Value:
-        """`model(x)`: `__call__` if the class defines one, else nn.Module's `forward`."""
-        order, _ = self.mro(info)
-        for name in ("__call__", "forward"):
+    def call_method_of(self, instance: Instance, names: tuple[str, ...]) -> FunctionRef | None:
+        """The first of `names` the instance's class defines (`__call__`, then `forward`)."""
+        order, _ = self.mro(instance.info)
+        for name in names:
             if any(name in cls.methods for cls in order):
-                method = self.instance_attribute(info, name)
-                if isinstance(method, FunctionRef):
-                    return self.call_function(method.info, call_node)
-                return UNKNOWN
-        return UNKNOWN
+                method = self.instance_attribute(instance, name)
+                return method if isinstance(method, FunctionRef) else None
+        return None
 
-    def call_function(self, info: FunctionInfo, call_node) -> Value:
-        """The return summary of a function called at `call_node`, marked with the hop."""
-        self.interpreter.analysis.callers.setdefault(info, []).append(call_node)
-        value = self.interpreter.summary(info)
-        if isinstance(value, Tensor):
-            hop = Hop(info.qualname, info.node, self.interpreter.source)
-            return value.with_hop(hop)
-        return value
-
-
-def cls_defined(info: ClassInfo, model: ObjectModel) -> bool:
-    """Whether the class statement has run (its class-body values are known)."""
-    return info in model.class_values
+    def constructor(self, info: ClassInfo) -> FunctionInfo | None:
+        """The `__init__` a `Net(...)` call runs, if the project defines it."""
+        order, _ = self.mro(info)
+        for cls in order:
+            if "__init__" in cls.methods:
+                return cls.methods["__init__"]
+        return None

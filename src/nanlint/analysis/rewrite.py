@@ -72,6 +72,13 @@ class EditPlan:
         start, end = file.node_offsets(node)
         self._replacements.append(_Replacement(file, node, tuple(parts), start, end))
 
+    def replace_atom(self, file: SourceFile, node: cst.CSTNode, *parts: Part) -> None:
+        """Replace `node` and its own parentheses by parts that form an atom (a call)."""
+        if any(r.node is node for r in self._replacements):
+            return
+        start, end = _with_parentheses(file, node)
+        self._replacements.append(_Replacement(file, node, tuple(parts), start, end))
+
     def replace_with_operand(
         self, file: SourceFile, node: cst.CSTNode, operand: cst.BaseExpression
     ) -> None:
@@ -100,8 +107,8 @@ class EditPlan:
             kept = [p for p in replacement.parts if isinstance(p, cst.CSTNode)]
             text = replacement.file.text
             cursor = replacement.start
-            for part in sorted(kept, key=lambda p: replacement.file.node_offsets(p)[0]):
-                start, end = replacement.file.node_offsets(part)
+            for part in sorted(kept, key=lambda p: _with_parentheses(replacement.file, p)[0]):
+                start, end = _with_parentheses(replacement.file, part)
                 if "#" in text[cursor:start]:
                     return True
                 cursor = max(cursor, end)
@@ -126,12 +133,18 @@ class EditPlan:
 
     def _render_parts(self, replacement: _Replacement) -> str:
         pieces = []
-        for part in replacement.parts:
+        parts = replacement.parts
+        for index, part in enumerate(parts):
             if isinstance(part, str):
                 pieces.append(part)
-            else:
+                continue
+            # A node is copied with its own parentheses (its position omits them), unless the
+            # template puts it where any expression fits: a call's argument.
+            if _argument_slot(parts, index) and not isinstance(part, (cst.Tuple, cst.GeneratorExp)):
                 start, end = replacement.file.node_offsets(part)
-                pieces.append(self._render_range(replacement.file, start, end, exclude=replacement))
+            else:
+                start, end = _with_parentheses(replacement.file, part)
+            pieces.append(self._render_range(replacement.file, start, end, exclude=replacement))
         return "".join(pieces)
 
     def _render_range(self, file: SourceFile, start: int, end: int, exclude: _Replacement) -> str:
@@ -168,6 +181,31 @@ def _inside(inner: _Replacement, outer: _Replacement) -> bool:
     )
 
 
+def _argument_slot(parts: tuple, index: int) -> bool:
+    """Whether the template puts part `index` between `(`/`, `/`=` and `)`/`,`."""
+    before = parts[index - 1] if index > 0 else None
+    after = parts[index + 1] if index + 1 < len(parts) else None
+    return (
+        isinstance(before, str)
+        and isinstance(after, str)
+        and before.rstrip().endswith(("(", ",", "="))
+        and after.lstrip().startswith((")", ","))
+    )
+
+
+def _with_parentheses(file: SourceFile, node: cst.CSTNode) -> tuple[int, int]:
+    """The offsets of `node` including its own parentheses (libcst positions exclude them)."""
+    start, end = file.node_offsets(node)
+    text = file.text
+    for _ in getattr(node, "lpar", ()):
+        before = len(text[:start].rstrip())
+        after = len(text) - len(text[end:].lstrip())
+        if text[before - 1 : before] != "(" or text[after : after + 1] != ")":
+            break
+        start, end = before - 1, after + 1
+    return start, end
+
+
 def _edit(file: SourceFile, start: int, end: int, content: str) -> Edit:
     return Edit(
         Path(file.path), start, end, content, file.position_at(start), file.position_at(end)
@@ -195,3 +233,10 @@ def needs_parentheses(operand: cst.BaseExpression, context: cst.CSTNode | None) 
     if operand.lpar or isinstance(operand, _ATOMS):
         return False
     return not isinstance(context, (cst.Arg, cst.Assign, cst.AnnAssign, cst.Return, cst.Element))
+
+
+def method_call(receiver: cst.BaseExpression, name: str) -> list[Part]:
+    """`x.name()`, parenthesising a receiver that is not an atom (`(a + b).name()`)."""
+    if needs_parentheses(receiver, None):
+        return ["(", receiver, f").{name}()"]
+    return [receiver, f".{name}()"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import libcst as cst
 
@@ -15,6 +16,7 @@ class FunctionInfo:
 
     node: cst.FunctionDef | cst.Lambda = field(repr=False)
     qualname: str
+    source: Any = field(default=None, repr=False)  # the SourceFile it is defined in
     cls: ClassInfo | None = field(default=None, repr=False)
     parent: FunctionInfo | None = field(default=None, repr=False)
     assigned: frozenset[str] = frozenset()
@@ -60,6 +62,11 @@ class FunctionInfo:
             for name in self.decorator_names()
         )
 
+    def parameter_names(self) -> list[str]:
+        params = self.params
+        every = [*params.posonly_params, *params.params, *params.kwonly_params]
+        return [param.name.value for param in every if param.name.value != self.receiver]
+
     def positional_params(self) -> list[cst.Param]:
         params = self.params
         return [*params.posonly_params, *params.params]
@@ -77,6 +84,7 @@ class FunctionInfo:
 class ClassInfo:
     node: cst.ClassDef = field(repr=False)
     qualname: str
+    source: Any = field(default=None, repr=False)  # the SourceFile it is defined in
     methods: dict[str, FunctionInfo] = field(default_factory=dict)
     # name -> value expressions assigned in the class body
     class_attributes: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
@@ -92,14 +100,47 @@ class ClassInfo:
 
 
 class FileScopes:
-    """Every function and class of a module, found in one walk."""
+    """Every function and class of a module, found by walking its statements."""
 
-    def __init__(self, module: cst.Module):
+    def __init__(self, source):
+        module = source.module
+        self.source = source
         self.functions: dict[cst.CSTNode, FunctionInfo] = {}
         self.classes: dict[cst.ClassDef, ClassInfo] = {}
+        self._assigned: dict[int, frozenset[str]] = {}
         self.module_assigned = assigned_names(module.body)
-        _Collector(self).collect(module)
+        # the top-level statements binding each module-level name, and the top-level
+        # statement each def and class sits in (for evaluating a dependency on demand)
+        self.binders: dict[str, list[cst.CSTNode]] = {}
+        self.top_level: dict[cst.CSTNode, cst.CSTNode] = {}
+        for statement in module.body:
+            for name in assigned_names([statement]):
+                self.binders.setdefault(name, []).append(statement)
+            _collect(self, [statement], [], statement)
         self.external_attribute_writes = self._external_attribute_writes()
+
+    def assigned_in(self, node: cst.CSTNode, body) -> frozenset[str]:
+        """`assigned_names(body)` of a loop, try or case, computed once per node."""
+        key = id(node)
+        if key not in self._assigned:
+            self._assigned[key] = assigned_names(body)
+        return self._assigned[key]
+
+    def lambda_info(self, node: cst.Lambda, parent: FunctionInfo | None) -> FunctionInfo:
+        """The FunctionInfo of a lambda (made when the interpreter first meets it)."""
+        info = self.functions.get(node)
+        if info is None:
+            params = [p.name.value for p in _all_params(node.params)]
+            qualname = f"{parent.qualname}.<locals>.<lambda>" if parent else "<lambda>"
+            info = FunctionInfo(
+                node=node,
+                qualname=qualname,
+                source=self.source,
+                parent=parent,
+                assigned=frozenset(params),
+            )
+            self.functions[node] = info
+        return info
 
     def _external_attribute_writes(self) -> frozenset[str]:
         """Attributes assigned on something other than `self` (`model.head = ...`)."""
@@ -114,17 +155,24 @@ class FileScopes:
 
 def assigned_names(body) -> frozenset[str]:
     """Names (and `name.attr` keys) a block of statements binds, outside nested scopes."""
-    collector = _TargetCollector()
+    names: set[str] = set()
+    declared: set[str] = set()
     for statement in body:
-        statement.visit(collector)
-    return frozenset(collector.names)
+        _bindings(statement, names, declared)
+    return frozenset(names)
+
+
+def defined_names(statement: cst.CSTNode) -> frozenset[str]:
+    """The names one top-level statement binds (a def, a class, an assignment)."""
+    return frozenset(name for name in assigned_names([statement]) if "." not in name)
 
 
 def declared_globals(body) -> frozenset[str]:
-    collector = _TargetCollector()
+    names: set[str] = set()
+    declared: set[str] = set()
     for statement in body:
-        statement.visit(collector)
-    return frozenset(collector.declared)
+        _bindings(statement, names, declared)
+    return frozenset(declared)
 
 
 def target_keys(target: cst.BaseExpression) -> list[str]:
@@ -140,163 +188,158 @@ def target_keys(target: cst.BaseExpression) -> list[str]:
     return []
 
 
-class _TargetCollector(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-        self.declared: set[str] = set()
+def _bindings(statement: cst.CSTNode, names: set[str], declared: set[str]) -> None:
+    """Add what one statement binds, walking compound statements but not nested scopes or
+    expressions (a walrus target is missed: its name then reads as unknown, never wrong)."""
+    if isinstance(statement, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+        for small in statement.body:
+            _small_bindings(small, names, declared)
+    elif isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        names.add(statement.name.value)
+    elif isinstance(statement, cst.For):
+        names.update(target_keys(statement.target))
+    elif isinstance(statement, cst.With):
+        for item in statement.items:
+            if item.asname is not None:
+                names.update(target_keys(item.asname.name))  # type: ignore[arg-type]
+    elif isinstance(statement, cst.ExceptHandler):
+        if statement.name is not None:
+            names.update(target_keys(statement.name.name))  # type: ignore[arg-type]
+    elif isinstance(statement, cst.MatchCase):
+        names.update(_pattern_names(statement.pattern))
+    for child in _child_statements(statement):
+        _bindings(child, names, declared)
 
-    def _add(self, target: cst.BaseExpression) -> None:
-        self.names.update(target_keys(target))
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self.names.add(node.name.value)
-        return False
+def _small_bindings(small: cst.CSTNode, names: set[str], declared: set[str]) -> None:
+    if isinstance(small, cst.Assign):
+        for target in small.targets:
+            names.update(target_keys(target.target))
+    elif isinstance(small, (cst.AnnAssign, cst.AugAssign, cst.Del)):
+        names.update(target_keys(small.target))
+    elif isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(
+        small.names, cst.ImportStar
+    ):
+        for alias in small.names:
+            if alias.asname is not None:
+                names.update(target_keys(alias.asname.name))  # type: ignore[arg-type]
+            else:
+                names.add((dotted_name(alias.name) or "").split(".")[0])
+    elif isinstance(small, (cst.Global, cst.Nonlocal)):
+        declared.update(item.name.value for item in small.names)
+    elif isinstance(small, cst.Expr):
+        _appended_attribute(small.value, names)
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self.names.add(node.name.value)
-        return False
 
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
+def _appended_attribute(expression: cst.BaseExpression, names: set[str]) -> None:
+    """`self.outputs.append(p)` writes the attribute too (it holds what is appended)."""
+    if not isinstance(expression, cst.Call):
+        return
+    func = expression.func
+    if (
+        isinstance(func, cst.Attribute)
+        and func.attr.value in ("append", "extend", "insert")
+        and isinstance(func.value, cst.Attribute)
+        and isinstance(func.value.value, cst.Name)
+    ):
+        names.update(target_keys(func.value))
 
-    def visit_ListComp(self, node: cst.ListComp) -> bool:
-        return False
 
-    def visit_SetComp(self, node: cst.SetComp) -> bool:
-        return False
+def _child_statements(statement: cst.CSTNode) -> list[cst.CSTNode]:
+    """The statements directly inside a compound statement (not inside nested scopes)."""
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        return []
+    children: list[cst.CSTNode] = []
+    for part in ("body", "orelse", "finalbody"):
+        block = getattr(statement, part, None)
+        if block is None:
+            continue
+        if isinstance(block, cst.IndentedBlock):
+            children.extend(block.body)
+        elif isinstance(block, (cst.Else, cst.Finally, cst.If, cst.BaseSuite)):
+            children.append(block)
+        elif isinstance(block, (list, tuple)):
+            children.extend(block)
+    children.extend(getattr(statement, "handlers", ()))
+    children.extend(getattr(statement, "cases", ()))
+    return [child for child in children if isinstance(child, cst.CSTNode)]
 
-    def visit_DictComp(self, node: cst.DictComp) -> bool:
-        return False
 
-    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> bool:
-        return False
+def _pattern_names(pattern: cst.CSTNode) -> set[str]:
+    names: set[str] = set()
+    pending = [pattern]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
+            names.add(node.name.value)
+        if isinstance(node, cst.MatchMapping) and node.rest is not None:
+            names.add(node.rest.value)
+        pending.extend(child for child in node.children if isinstance(child, cst.CSTNode))
+    return names
 
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._add(node.target)
 
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._add(node.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._add(node.target)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._add(node.target)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
-            self._add(node.asname.name)
-
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        if node.name is not None:
-            self._add(node.name.name)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._add(node.target)
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self._add(node.target)
-
-    def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
-        if node.asname is not None:
-            self._add(node.asname.name)  # type: ignore[arg-type]
+def _collect(scopes: FileScopes, body, stack: list, top: cst.CSTNode) -> None:
+    """Make a FunctionInfo or ClassInfo for every def and class, with their parents."""
+    for statement in body:
+        if isinstance(statement, cst.FunctionDef):
+            scopes.top_level[statement] = top
+            info = _function(scopes, statement, stack)
+            _collect(scopes, _block(statement), [*stack, info], top)
+        elif isinstance(statement, cst.ClassDef):
+            scopes.top_level[statement] = top
+            info = _class(scopes, statement, stack)
+            _collect(scopes, _block(statement), [*stack, info], top)
         else:
-            self.names.add((dotted_name(node.name) or "").split(".")[0])
-
-    def visit_MatchAs(self, node: cst.MatchAs) -> None:
-        if node.name is not None:
-            self.names.add(node.name.value)
-
-    def visit_MatchStar(self, node: cst.MatchStar) -> None:
-        if node.name is not None:
-            self.names.add(node.name.value)
-
-    def visit_MatchMapping(self, node: cst.MatchMapping) -> None:
-        if node.rest is not None:
-            self.names.add(node.rest.value)
-
-    def visit_Global(self, node: cst.Global) -> None:
-        self.declared.update(item.name.value for item in node.names)
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        self.declared.update(item.name.value for item in node.names)
+            _collect(scopes, _child_statements(statement), stack, top)
 
 
-class _Collector(cst.CSTVisitor):
-    """Builds FunctionInfo and ClassInfo for every definition, with its parents."""
+def _block(node: cst.FunctionDef | cst.ClassDef) -> list[cst.CSTNode]:
+    body = node.body
+    return list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
 
-    def __init__(self, scopes: FileScopes) -> None:
-        self.scopes = scopes
-        self.stack: list[FunctionInfo | ClassInfo] = []
 
-    def collect(self, module: cst.Module) -> None:
-        module.visit(self)
+def _qualname(stack: list, name: str) -> str:
+    if not stack:
+        return name
+    parent = stack[-1]
+    if isinstance(parent, FunctionInfo):
+        return f"{parent.qualname}.<locals>.{name}"
+    return f"{parent.qualname}.{name}"
 
-    def _qualname(self, name: str) -> str:
-        if not self.stack:
-            return name
-        parent = self.stack[-1]
-        if isinstance(parent, FunctionInfo):
-            return f"{parent.qualname}.<locals>.{name}"
-        return f"{parent.qualname}.{name}"
 
-    def _enclosing_function(self) -> FunctionInfo | None:
-        for item in reversed(self.stack):
-            if isinstance(item, FunctionInfo):
-                return item
-        return None
+def _function(scopes: FileScopes, node: cst.FunctionDef, stack: list) -> FunctionInfo:
+    body = _block(node)
+    owner = stack[-1] if stack and isinstance(stack[-1], ClassInfo) else None
+    params = [p.name.value for p in _all_params(node.params)]
+    info = FunctionInfo(
+        node=node,
+        qualname=_qualname(stack, node.name.value),
+        source=scopes.source,
+        cls=owner,
+        parent=next((item for item in reversed(stack) if isinstance(item, FunctionInfo)), None),
+        assigned=assigned_names(body) | frozenset(params),
+        declared_global=declared_globals(body),
+    )
+    scopes.functions[node] = info
+    if owner is not None:
+        owner.methods[node.name.value] = info
+        receiver = info.receiver
+        if receiver is not None:
+            for key in info.assigned:
+                head, _, attribute = key.partition(".")
+                if head == receiver and attribute:
+                    owner.attribute_writers.setdefault(attribute, []).append(info)
+    return info
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body]
-        owner = self.stack[-1] if self.stack and isinstance(self.stack[-1], ClassInfo) else None
-        params = [p.name.value for p in _all_params(node.params)]
-        info = FunctionInfo(
-            node=node,
-            qualname=self._qualname(node.name.value),
-            cls=owner,
-            parent=self._enclosing_function(),
-            assigned=assigned_names(body) | frozenset(params),
-            declared_global=declared_globals(body),
-        )
-        self.scopes.functions[node] = info
-        if owner is not None:
-            owner.methods[node.name.value] = info
-            receiver = info.receiver
-            if receiver is not None:
-                for key in info.assigned:
-                    head, _, attribute = key.partition(".")
-                    if head == receiver and attribute:
-                        owner.attribute_writers.setdefault(attribute, []).append(info)
-        self.stack.append(info)
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.stack.pop()
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        params = [p.name.value for p in _all_params(node.params)]
-        info = FunctionInfo(
-            node=node,
-            qualname=self._qualname("<lambda>"),
-            parent=self._enclosing_function(),
-            assigned=frozenset(params),
-        )
-        self.scopes.functions[node] = info
-        self.stack.append(info)
-
-    def leave_Lambda(self, original_node: cst.Lambda) -> None:
-        self.stack.pop()
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        info = ClassInfo(node=node, qualname=self._qualname(node.name.value))
-        for statement in node.body.body if isinstance(node.body, cst.IndentedBlock) else []:
-            if isinstance(statement, cst.SimpleStatementLine):
-                for small in statement.body:
-                    _record_class_attribute(info, small)
-        self.scopes.classes[node] = info
-        self.stack.append(info)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self.stack.pop()
+def _class(scopes: FileScopes, node: cst.ClassDef, stack: list) -> ClassInfo:
+    info = ClassInfo(node=node, qualname=_qualname(stack, node.name.value), source=scopes.source)
+    for statement in _block(node):
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                _record_class_attribute(info, small)
+    scopes.classes[node] = info
+    return info
 
 
 def _record_class_attribute(info: ClassInfo, small: cst.BaseSmallStatement) -> None:

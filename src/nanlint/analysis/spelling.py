@@ -9,6 +9,7 @@ import libcst as cst
 from nanlint.analysis.facts import FileAnalysis
 from nanlint.analysis.imports import dotted_name
 from nanlint.analysis.rewrite import EditPlan
+from nanlint.analysis.torch_api import canonical
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -112,3 +113,18 @@ def _is_docstring(statement: cst.SimpleStatementLine) -> bool:
         and isinstance(statement.body[0], cst.Expr)
         and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
     )
+
+
+def names_directly(analysis: FileAnalysis, node: cst.BaseExpression, qualnames) -> bool:
+    """Whether `node` spells one of `qualnames` through the file's imports (`nn.BCELoss`,
+    `F.binary_cross_entropy`, an imported alias), rather than reaching it through a variable
+    or a lookup that a fix must not bypass."""
+    dotted = dotted_name(node)
+    if dotted is None:
+        return False
+    head, _, rest = dotted.partition(".")
+    qualname = analysis.imports.qualname_of(head)
+    if qualname is None:
+        return False
+    full = canonical(f"{qualname}.{rest}" if rest else qualname)
+    return full in set(qualnames)

@@ -15,17 +15,20 @@ from nanlint.analysis.values import StepRole
 
 
 def canonical(qualname: str) -> str:
-    """`torch.nn.modules.loss.BCELoss` -> `torch.nn.BCELoss`; other names unchanged."""
+    """`torch.nn.modules.loss.BCELoss` -> `torch.nn.BCELoss`,
+    `torch.distributions.categorical.Categorical` -> `torch.distributions.Categorical`."""
     parts = qualname.split(".")
     if parts[:3] == ["torch", "nn", "modules"] and len(parts) > 4:
         return "torch.nn." + ".".join(parts[4:])
     if parts[:3] == ["torch", "nn", "parallel"] and len(parts) > 4:
         return "torch.nn.parallel." + ".".join(parts[4:])
+    if parts[:2] == ["torch", "distributions"] and len(parts) == 4:
+        return "torch.distributions." + parts[3]
     return qualname
 
 
 @dataclass(frozen=True)
-class Activation:
+class Producer:
     """An operation whose output lives in a known space."""
 
     kind: Kind
@@ -35,26 +38,26 @@ class Activation:
     exact: bool = True  # False: a different function (hardsigmoid), so removing it is unsafe
 
 
-_SIGMOID = Activation(Kind.PROB_SIGMOID, "sigmoid", ("input",))
-_HARDSIGMOID = Activation(Kind.PROB_SIGMOID, "hardsigmoid", ("input", "inplace"), exact=False)
-_SOFTMAX = Activation(
+_SIGMOID = Producer(Kind.PROB_SIGMOID, "sigmoid", ("input",))
+_HARDSIGMOID = Producer(Kind.PROB_SIGMOID, "hardsigmoid", ("input", "inplace"), exact=False)
+_SOFTMAX = Producer(
     Kind.PROB_SOFTMAX, "softmax", ("input", "dim", "_stacklevel", "dtype"), ("dim", "dtype")
 )
-_TORCH_SOFTMAX = Activation(
-    Kind.PROB_SOFTMAX, "softmax", ("input", "dim", "dtype"), ("dim", "dtype")
-)
-_LOG_SOFTMAX = Activation(
+_TORCH_SOFTMAX = Producer(Kind.PROB_SOFTMAX, "softmax", ("input", "dim", "dtype"), ("dim", "dtype"))
+_LOG_SOFTMAX = Producer(
     Kind.LOGPROB, "log_softmax", ("input", "dim", "_stacklevel", "dtype"), ("dim", "dtype")
 )
-_TORCH_LOG_SOFTMAX = Activation(
+_TORCH_LOG_SOFTMAX = Producer(
     Kind.LOGPROB, "log_softmax", ("input", "dim", "dtype"), ("dim", "dtype")
 )
-_LOGSIGMOID = Activation(Kind.LOGPROB, "logsigmoid", ("input",))
-_RELU = Activation(Kind.NONNEG, "relu", ("input", "inplace"))
-_RELU6 = Activation(Kind.NONNEG, "relu6", ("input", "inplace"))
-_SOFTPLUS = Activation(Kind.NONNEG, "softplus", ("input", "beta", "threshold"))
+_LOGSIGMOID = Producer(Kind.LOGPROB, "logsigmoid", ("input",))
+_RELU = Producer(Kind.NONNEG, "relu", ("input", "inplace"))
+_RELU6 = Producer(Kind.NONNEG, "relu6", ("input", "inplace"))
+_SOFTPLUS = Producer(Kind.NONNEG, "softplus", ("input", "beta", "threshold"))
+_EXP = Producer(Kind.EXP, "exp", ("input",))
+_SQUARE = Producer(Kind.SQUARE, "square", ("input",))
 
-ACTIVATION_FUNCTIONS: dict[str, Activation] = {
+PRODUCER_FUNCTIONS: dict[str, Producer] = {
     "torch.sigmoid": _SIGMOID,
     "torch.sigmoid_": _SIGMOID,
     "torch.nn.functional.sigmoid": _SIGMOID,
@@ -73,30 +76,95 @@ ACTIVATION_FUNCTIONS: dict[str, Activation] = {
     "torch.nn.functional.relu_": _RELU,
     "torch.nn.functional.relu6": _RELU6,
     "torch.nn.functional.softplus": _SOFTPLUS,
+    "torch.exp": _EXP,
+    "torch.exp_": _EXP,
+    "torch.square": _SQUARE,
 }
 
 # Tensor methods: the receiver is the input, so `params` starts after it.
-ACTIVATION_METHODS: dict[str, Activation] = {
-    "sigmoid": Activation(Kind.PROB_SIGMOID, "sigmoid", ()),
-    "sigmoid_": Activation(Kind.PROB_SIGMOID, "sigmoid", ()),
-    "softmax": Activation(Kind.PROB_SOFTMAX, "softmax", ("dim", "dtype"), ("dim", "dtype")),
-    "log_softmax": Activation(Kind.LOGPROB, "log_softmax", ("dim", "dtype"), ("dim", "dtype")),
-    "relu": Activation(Kind.NONNEG, "relu", ()),
-    "relu_": Activation(Kind.NONNEG, "relu", ()),
+PRODUCER_METHODS: dict[str, Producer] = {
+    "sigmoid": Producer(Kind.PROB_SIGMOID, "sigmoid", ()),
+    "sigmoid_": Producer(Kind.PROB_SIGMOID, "sigmoid", ()),
+    "softmax": Producer(Kind.PROB_SOFTMAX, "softmax", ("dim", "dtype"), ("dim", "dtype")),
+    "log_softmax": Producer(Kind.LOGPROB, "log_softmax", ("dim", "dtype"), ("dim", "dtype")),
+    "relu": Producer(Kind.NONNEG, "relu", ()),
+    "relu_": Producer(Kind.NONNEG, "relu", ()),
+    "exp": Producer(Kind.EXP, "exp", ()),
+    "exp_": Producer(Kind.EXP, "exp", ()),
+    "square": Producer(Kind.SQUARE, "square", ()),
 }
 
-# nn modules: `params` are the constructor's; Softmax2d always works over the channels.
-ACTIVATION_MODULES: dict[str, Activation] = {
-    "torch.nn.Sigmoid": _SIGMOID,
-    "torch.nn.Hardsigmoid": Activation(Kind.PROB_SIGMOID, "hardsigmoid", ("inplace",), exact=False),
-    "torch.nn.Softmax": Activation(Kind.PROB_SOFTMAX, "softmax", ("dim",), ("dim",)),
-    "torch.nn.Softmax2d": Activation(Kind.PROB_SOFTMAX, "softmax", ()),
-    "torch.nn.LogSoftmax": Activation(Kind.LOGPROB, "log_softmax", ("dim",), ("dim",)),
-    "torch.nn.LogSigmoid": Activation(Kind.LOGPROB, "logsigmoid", ()),
-    "torch.nn.ReLU": Activation(Kind.NONNEG, "relu", ("inplace",)),
-    "torch.nn.ReLU6": Activation(Kind.NONNEG, "relu6", ("inplace",)),
-    "torch.nn.Softplus": Activation(Kind.NONNEG, "softplus", ("beta", "threshold")),
+
+@dataclass(frozen=True)
+class Operation:
+    """An elementwise or reducing operation rules inspect, in all its spellings."""
+
+    functions: tuple[str, ...]  # canonical qualified names, taking the tensor first
+    methods: tuple[str, ...]  # tensor-method names
+    params: tuple[str, ...]  # of the function form; the method form drops the first
+
+
+# Operations whose result depends on the input's kind (analysis/arithmetic.py) and that the
+# rules look for (log of a softmax, sqrt of a sum of squares, where with a log branch, ...).
+OPERATIONS: dict[str, Operation] = {
+    "sum": Operation(("torch.sum",), ("sum",), ("input", "dim", "keepdim", "dtype")),
+    "add": Operation(("torch.add",), ("add", "add_"), ("input", "other", "alpha")),
+    "sub": Operation(
+        ("torch.sub", "torch.subtract"),
+        ("sub", "sub_", "subtract", "subtract_"),
+        ("input", "other", "alpha"),
+    ),
+    "pow": Operation(
+        ("torch.pow", "torch.float_power"), ("pow", "pow_", "float_power"), ("input", "exponent")
+    ),
+    "log": Operation(("torch.log", "torch.log_"), ("log", "log_"), ("input",)),
+    "log1p": Operation(
+        ("torch.log1p", "torch.log1p_", "torch.special.log1p"), ("log1p", "log1p_"), ("input",)
+    ),
+    "sqrt": Operation(("torch.sqrt", "torch.sqrt_"), ("sqrt", "sqrt_"), ("input",)),
+    "rsqrt": Operation(("torch.rsqrt", "torch.rsqrt_"), ("rsqrt", "rsqrt_"), ("input",)),
+    "reciprocal": Operation(
+        ("torch.reciprocal", "torch.reciprocal_"), ("reciprocal", "reciprocal_"), ("input",)
+    ),
+    "where": Operation(("torch.where",), (), ("condition", "input", "other")),
+    "abs": Operation(
+        ("torch.abs", "torch.abs_", "torch.absolute", "builtins.abs"),
+        ("abs", "abs_", "absolute", "absolute_"),
+        ("input",),
+    ),
 }
+OPERATION_BY_FUNCTION = {name: key for key, op in OPERATIONS.items() for name in op.functions}
+OPERATION_BY_METHOD = {name: key for key, op in OPERATIONS.items() for name in op.methods}
+
+# nn modules: `params` are the constructor's; Softmax2d always works over the channels.
+ACTIVATION_MODULES: dict[str, Producer] = {
+    "torch.nn.Sigmoid": _SIGMOID,
+    "torch.nn.Hardsigmoid": Producer(Kind.PROB_SIGMOID, "hardsigmoid", ("inplace",), exact=False),
+    "torch.nn.Softmax": Producer(Kind.PROB_SOFTMAX, "softmax", ("dim",), ("dim",)),
+    "torch.nn.Softmax2d": Producer(Kind.PROB_SOFTMAX, "softmax", ()),
+    "torch.nn.LogSoftmax": Producer(Kind.LOGPROB, "log_softmax", ("dim",), ("dim",)),
+    "torch.nn.LogSigmoid": Producer(Kind.LOGPROB, "logsigmoid", ()),
+    "torch.nn.ReLU": Producer(Kind.NONNEG, "relu", ("inplace",)),
+    "torch.nn.ReLU6": Producer(Kind.NONNEG, "relu6", ("inplace",)),
+    "torch.nn.Softplus": Producer(Kind.NONNEG, "softplus", ("beta", "threshold")),
+}
+
+# Methods that change only dtype, device or storage: every dimension stays where it was.
+SAME_LAYOUT_METHODS = (
+    "contiguous",
+    "float",
+    "double",
+    "half",
+    "bfloat16",
+    "to",
+    "type",
+    "type_as",
+    "cpu",
+    "cuda",
+    "detach",
+    "detach_",
+    "clone",
+)
 
 # Operations that keep the kind of their first tensor, by tensor-method name.
 PRESERVING_METHODS: dict[str, StepRole] = {
@@ -117,19 +185,7 @@ PRESERVING_METHODS: dict[str, StepRole] = {
             "transpose_",
             "t",
             "t_",
-            "contiguous",
-            "float",
-            "double",
-            "half",
-            "bfloat16",
-            "to",
-            "type",
-            "type_as",
-            "cpu",
-            "cuda",
-            "detach",
-            "detach_",
-            "clone",
+            *SAME_LAYOUT_METHODS,
             "expand",
             "expand_as",
             "narrow",
@@ -210,6 +266,22 @@ MODEL_WRAPPERS = frozenset(
 # Methods that change what a container module holds.
 MUTATING_METHODS = frozenset(("append", "extend", "insert", "add_module", "register_module", "pop"))
 
+# Autocast context managers (and decorators), with their constructor's parameters.
+_AUTOCAST_PARAMS = ("device_type", "dtype", "enabled", "cache_enabled")
+_DEVICE_AUTOCAST_PARAMS = ("enabled", "dtype", "cache_enabled")
+AUTOCAST: dict[str, tuple[str, ...]] = {
+    "torch.autocast": _AUTOCAST_PARAMS,
+    "torch.amp.autocast": _AUTOCAST_PARAMS,
+    "torch.amp.autocast_mode.autocast": _AUTOCAST_PARAMS,
+    "torch.cuda.amp.autocast": _DEVICE_AUTOCAST_PARAMS,
+    "torch.cuda.amp.autocast_mode.autocast": _DEVICE_AUTOCAST_PARAMS,
+    "torch.cpu.amp.autocast": _DEVICE_AUTOCAST_PARAMS,
+    "torch.cpu.amp.autocast_mode.autocast": _DEVICE_AUTOCAST_PARAMS,
+}
+
+# Context managers (and decorators) under which nothing is differentiated.
+NO_GRAD = frozenset(("torch.no_grad", "torch.inference_mode"))
+
 # Decorators that keep what a function returns.
 TRANSPARENT_DECORATORS = frozenset(
     (
@@ -237,7 +309,11 @@ TRANSPARENT_DECORATORS = frozenset(
 
 @dataclass(frozen=True)
 class Loss:
-    """A loss function in its functional and module forms."""
+    """A loss function in its functional and module forms.
+
+    A torch.distributions constructor is described the same way: a function whose `probs`
+    argument is the input it consumes (see DISTRIBUTIONS).
+    """
 
     key: str
     label: str  # the module's name, as messages say it: "BCELoss"
@@ -293,6 +369,22 @@ MULTILABEL_SOFT_MARGIN = Loss(
     "torch.nn.MultiLabelSoftMarginLoss",
     ("weight", *_REDUCTION),
 )
+NLL = Loss(
+    "nll",
+    "NLLLoss",
+    ("torch.nn.functional.nll_loss",),
+    ("input", "target", "weight", "size_average", "ignore_index", "reduce", "reduction"),
+    "torch.nn.NLLLoss",
+    ("weight", "size_average", "ignore_index", "reduce", "reduction"),
+)
+KL_DIV = Loss(
+    "kl_div",
+    "KLDivLoss",
+    ("torch.nn.functional.kl_div",),
+    ("input", "target", *_REDUCTION, "log_target"),
+    "torch.nn.KLDivLoss",
+    (*_REDUCTION, "log_target"),
+)
 CROSS_ENTROPY = Loss(
     "cross_entropy",
     "CrossEntropyLoss",
@@ -317,9 +409,43 @@ LOSSES: tuple[Loss, ...] = (
     SIGMOID_FOCAL,
     MULTILABEL_SOFT_MARGIN,
     CROSS_ENTROPY,
+    NLL,
+    KL_DIV,
 )
 
 LOSS_BY_FUNCTION: dict[str, Loss] = {name: loss for loss in LOSSES for name in loss.functions}
+
+
+def _distribution(name: str, before: tuple[str, ...] = (), after: tuple[str, ...] = ()) -> Loss:
+    """`torch.distributions.<name>(*before, probs, logits, *after, validate_args)`."""
+    params = (*before, "probs", "logits", *after, "validate_args")
+    return Loss(name, name, (f"torch.distributions.{name}",), params, None, (), "probs")
+
+
+# Distributions over classes: `probs` is normalised over the last dimension.
+CATEGORICAL_DISTRIBUTIONS: tuple[Loss, ...] = (
+    _distribution("Categorical"),
+    _distribution("OneHotCategorical"),
+    _distribution("OneHotCategoricalStraightThrough"),
+    _distribution("Multinomial", ("total_count",)),
+    _distribution("RelaxedOneHotCategorical", ("temperature",)),
+    _distribution("ExpRelaxedCategorical", ("temperature",)),
+)
+# Distributions of one probability per element: `probs` is sigmoid(logits).
+BINARY_DISTRIBUTIONS: tuple[Loss, ...] = (
+    _distribution("Bernoulli"),
+    _distribution("Binomial", ("total_count",)),
+    _distribution("Geometric"),
+    _distribution("ContinuousBernoulli", after=("lims",)),
+    _distribution("RelaxedBernoulli", ("temperature",)),
+    _distribution("LogitRelaxedBernoulli", ("temperature",)),
+    _distribution("NegativeBinomial", ("total_count",)),
+)
+DISTRIBUTION_BY_FUNCTION: dict[str, Loss] = {
+    name: distribution
+    for distribution in (*CATEGORICAL_DISTRIBUTIONS, *BINARY_DISTRIBUTIONS)
+    for name in distribution.functions
+}
 LOSS_BY_MODULE: dict[str, Loss] = {loss.module: loss for loss in LOSSES if loss.module}
 
 
@@ -331,4 +457,15 @@ def is_torch_module_class(qualname: str) -> bool:
         or qualname in CONTAINER_MODULES
         or qualname in LOSS_BY_MODULE
         or (qualname.startswith("torch.nn.") and qualname.rsplit(".", 1)[-1][:1].isupper())
+    )
+
+
+def is_kind_related(qualname: str) -> bool:
+    """A torch loss, activation or producer: something a value's kind depends on."""
+    name = canonical(qualname)
+    return (
+        name in LOSS_BY_FUNCTION
+        or name in LOSS_BY_MODULE
+        or name in PRODUCER_FUNCTIONS
+        or name in ACTIVATION_MODULES
     )

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
+from nanlint.analysis import arithmetic, operations
 from nanlint.analysis import torch_api as api
 from nanlint.analysis.facts import ArgFact
 from nanlint.analysis.signatures import bind
 from nanlint.analysis.values import (
     UNKNOWN,
+    BoundMethod,
     Constant,
     External,
     Mapping,
@@ -25,6 +27,7 @@ from nanlint.analysis.values import (
     TorchModule,
     Value,
     join_all,
+    list_items,
 )
 
 if TYPE_CHECKING:
@@ -48,14 +51,17 @@ class Call:
 def call_external(qualname: str, call: Call) -> Value:
     """Calling something from outside the analysed code, by qualified name."""
     name = api.canonical(qualname)
-    activation = api.ACTIVATION_FUNCTIONS.get(name)
-    if activation is not None:
-        bound = bind(call.args, activation.params)
-        return _produce(activation, name, call, bound.get("input"), bound)
+    producer = api.PRODUCER_FUNCTIONS.get(name)
+    if producer is not None:
+        bound = bind(call.args, producer.params)
+        return _produce(producer, name, call, bound.get("input"), bound)
     role = api.PRESERVING_FUNCTIONS.get(name)
     if role is not None:
         bound = bind(call.args, ("input",))
         return _preserve(bound.get("input"), name.rsplit(".", 1)[-1], role, call.node)
+    operation = operations.match(External(name), call.args)
+    if operation is not None:
+        return arithmetic.evaluate(operation, call.node, call.file, call.scope)
     if name in api.JOINING_FUNCTIONS:
         return _join_tensors(call)
     if name in api.MODEL_WRAPPERS:
@@ -70,11 +76,11 @@ def call_external(qualname: str, call: Call) -> Value:
 
 def call_module(module: TorchModule, call: Call) -> Value:
     """Calling an nn module instance: `self.act(h)`, `nn.Sigmoid()(x)`, `self.head(x)`."""
-    activation = api.ACTIVATION_MODULES.get(module.qualname)
+    producer = api.ACTIVATION_MODULES.get(module.qualname)
     positional = call.positional()
     first = positional[0] if positional and len(call.args) >= 1 else None
-    if activation is not None:
-        return _produce_by_module(activation, module, call, first)
+    if producer is not None:
+        return _produce_by_module(producer, module, call, first)
     if module.qualname in api.PASS_THROUGH_MODULES:
         return _preserve(first, module.qualname.rsplit(".", 1)[-1], StepRole.COMMUTES, call.node)
     if module.qualname == "torch.nn.Sequential" and module.layers is not None:
@@ -86,43 +92,44 @@ def call_tensor_method(
     receiver: Value, receiver_node: cst.BaseExpression, name: str, call: Call
 ) -> Value:
     """`x.sigmoid()`, `p.view(-1)`, ... on a tensor (or a value that may be one)."""
-    activation = api.ACTIVATION_METHODS.get(name)
-    if activation is not None:
+    producer = api.PRODUCER_METHODS.get(name)
+    if producer is not None:
         receiver_arg = ArgFact(None, receiver_node, receiver)
-        bound = bind(call.args, activation.params)
-        return _produce(activation, f"Tensor.{name}", call, receiver_arg, bound)
+        bound = bind(call.args, producer.params)
+        return _produce(producer, f"Tensor.{name}", call, receiver_arg, bound)
     role = api.PRESERVING_METHODS.get(name)
     if role is not None:
         return _preserve(ArgFact(None, receiver_node, receiver), name, role, call.node)
+    operation = operations.match(BoundMethod(receiver, receiver_node, name), call.args)
+    if operation is not None:
+        return arithmetic.evaluate(operation, call.node, call.file, call.scope)
     return UNKNOWN
 
 
 def _produce(
-    activation: api.Activation, qualname: str, call: Call, operand: ArgFact | None, bound: dict
+    producer: api.Producer, qualname: str, call: Call, operand: ArgFact | None, bound: dict
 ) -> Tensor:
-    options = tuple(
-        (option, bound[option].node) for option in activation.options if option in bound
-    )
+    options = tuple((option, bound[option].node) for option in producer.options if option in bound)
     origin = Origin(
         file=call.file,
         node=call.node,
         api=qualname,
         label=_label(qualname),
-        kind=activation.kind,
+        kind=producer.kind,
         removal=Removal.CALL,
-        exact=activation.exact,
+        exact=producer.exact,
         operand=operand.node if operand is not None and not operand.star else None,
         options=options,
         scope=call.scope,
     )
-    return Tensor(activation.kind, (Source(origin),))
+    return Tensor(producer.kind, (Source(origin),))
 
 
 def _produce_by_module(
-    activation: api.Activation, module: TorchModule, call: Call, operand: ArgFact | None
+    producer: api.Producer, module: TorchModule, call: Call, operand: ArgFact | None
 ) -> Tensor:
     options = tuple(
-        (option, node) for option, node, _ in module.arguments if option in activation.options
+        (option, node) for option, node, _ in module.arguments if option in producer.options
     )
     origin = Origin(
         file=call.file,
@@ -131,14 +138,14 @@ def _produce_by_module(
         label=f"{_label(module.qualname)} ({call.callee_text})"
         if not call.callee_text.startswith(("nn.", "torch."))
         else _label(module.qualname),
-        kind=activation.kind,
+        kind=producer.kind,
         removal=Removal.CALL,
-        exact=activation.exact,
+        exact=producer.exact,
         operand=operand.node if operand is not None else None,
         options=options,
         scope=call.scope,
     )
-    return Tensor(activation.kind, (Source(origin),))
+    return Tensor(producer.kind, (Source(origin),))
 
 
 def _fold_sequential(module: TorchModule, call: Call, value: Value) -> Value:
@@ -146,26 +153,26 @@ def _fold_sequential(module: TorchModule, call: Call, value: Value) -> Value:
     assert module.layers is not None
     for index, (layer, layer_node) in enumerate(module.layers):
         if isinstance(layer, TorchModule) and layer.qualname in api.ACTIVATION_MODULES:
-            activation = api.ACTIVATION_MODULES[layer.qualname]
+            producer = api.ACTIVATION_MODULES[layer.qualname]
             position = "last layer" if index == len(module.layers) - 1 else f"layer {index}"
             origin = Origin(
                 file=module.file or call.file,
                 node=layer.ctor or layer_node or call.node,
                 api=layer.qualname,
                 label=f"{_label(layer.qualname)}, {position} of {call.callee_text}",
-                kind=activation.kind,
+                kind=producer.kind,
                 removal=Removal.LAYER if layer_node is not None else Removal.NONE,
-                exact=activation.exact,
+                exact=producer.exact,
                 options=tuple(
                     (option, node)
                     for option, node, _ in layer.arguments
-                    if option in activation.options
+                    if option in producer.options
                 ),
                 container=module.ctor,
                 element=layer_node,
                 scope=None,
             )
-            value = Tensor(activation.kind, (Source(origin),))
+            value = Tensor(producer.kind, (Source(origin),))
         elif isinstance(layer, TorchModule) and layer.qualname in api.PASS_THROUGH_MODULES:
             continue
         else:
@@ -180,10 +187,11 @@ def _preserve(arg: ArgFact | None, op: str, role: StepRole, node: cst.CSTNode) -
 
 
 def _join_tensors(call: Call) -> Value:
+    """torch.cat / torch.stack of tensors of one kind (a literal list or a Collection)."""
     positional = call.positional()
-    if not positional or not isinstance(positional[0].value, Sequence):
+    if not positional:
         return UNKNOWN
-    items = positional[0].value.items
+    items = list_items(positional[0].value)
     if not items or not all(isinstance(item, Tensor) for item in items):
         return UNKNOWN
     joined = join_all(list(items))
@@ -202,9 +210,9 @@ def _getattr(call: Call) -> Value:
 
 
 def _construct_module(qualname: str, call: Call) -> TorchModule:
-    activation = api.ACTIVATION_MODULES.get(qualname)
+    producer = api.ACTIVATION_MODULES.get(qualname)
     loss = api.LOSS_BY_MODULE.get(qualname)
-    params = activation.params if activation else loss.module_params if loss else ()
+    params = producer.params if producer else loss.module_params if loss else ()
     bound = bind(call.args, params)
     arguments = tuple((name, arg.node, arg.value) for name, arg in bound.items())
     layers = _layers(call) if qualname in api.CONTAINER_MODULES else None
@@ -239,7 +247,10 @@ def _items(sequence: Sequence):
 
 
 def _label(qualname: str) -> str:
-    """`torch.nn.functional.softmax` -> `F.softmax`, `torch.nn.Sigmoid` -> `nn.Sigmoid`."""
+    """`torch.nn.functional.softmax` -> `F.softmax`, `torch.nn.Sigmoid` -> `nn.Sigmoid`,
+    `Tensor.softmax` -> `.softmax()`."""
+    if qualname.startswith("Tensor."):
+        return f".{qualname[len('Tensor.') :]}()"
     for prefix, short in (("torch.nn.functional.", "F."), ("torch.nn.", "nn.")):
         if qualname.startswith(prefix):
             return short + qualname[len(prefix) :]

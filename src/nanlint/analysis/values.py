@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
@@ -68,6 +69,7 @@ class StepRole(enum.Enum):
     COMMUTES = "commutes"  # shape, dtype, device, indexing: removable activation stays exact
     GUARD = "guard"  # clamp or +eps: must go with the activation, and changes the value
     OPAQUE = "opaque"  # cat/stack and the like: keeps the kind, blocks rewriting
+    TRANSFORM = "transform"  # changes the kind: exp(x).sum(d), 1 + exp(x), 1 - sigmoid(z)
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,10 @@ class Tensor(Value):
     def with_step(self, step: Step) -> Tensor:
         return Tensor(self.kind, tuple(replace(s, steps=(*s.steps, step)) for s in self.sources))
 
+    def transform(self, kind: Kind, step: Step) -> Tensor:
+        """This value after an operation that changes its kind (recorded as a step)."""
+        return Tensor(kind, self.with_step(step).sources)
+
     def with_hop(self, hop: Hop) -> Tensor:
         return Tensor(self.kind, tuple(replace(s, hops=(*s.hops, hop)) for s in self.sources))
 
@@ -183,7 +189,11 @@ class ClassRef(Value):
 
 @dataclass(frozen=True)
 class Instance(Value):
+    """An object of a class of the project. `exact`: its class is exactly `info` (it was
+    built by `info(...)`), so methods and attributes resolve without subclass doubts."""
+
     info: ClassInfo
+    exact: bool = False
 
 
 @dataclass(frozen=True)
@@ -198,6 +208,14 @@ class Sequence(Value):
 
     items: tuple[Value, ...]
     nodes: tuple[cst.CSTNode | None, ...] = field(default=(), compare=False)
+    is_list: bool = False
+
+
+@dataclass(frozen=True)
+class Collection(Value):
+    """A list of unknown length whose every item is `item` (`outputs.append(p)` in a loop)."""
+
+    item: Value
 
 
 @dataclass(frozen=True)
@@ -225,9 +243,27 @@ def join(left: Value, right: Value) -> Value:
         isinstance(left, Sequence)
         and isinstance(right, Sequence)
         and len(left.items) == len(right.items)
+        and left.is_list == right.is_list
     ):
-        return Sequence(tuple(join(a, b) for a, b in zip(left.items, right.items)))
+        return Sequence(
+            tuple(join(a, b) for a, b in zip(left.items, right.items)), is_list=left.is_list
+        )
+    if _growing_list(left) and _growing_list(right):
+        return Collection(join_all([*list_items(left), *list_items(right)]))
     return UNKNOWN
+
+
+def _growing_list(value: Value) -> bool:
+    return isinstance(value, Collection) or (isinstance(value, Sequence) and value.is_list)
+
+
+def list_items(value: Value) -> tuple[Value, ...]:
+    """The items a list value may hold (a Collection holds one kind of item)."""
+    if isinstance(value, Collection):
+        return (value.item,)
+    if isinstance(value, Sequence):
+        return value.items
+    return ()
 
 
 def join_all(values: list[Value]) -> Value:
@@ -252,3 +288,19 @@ class SuperOf(Value):
 
     info: ClassInfo
     instance: Value
+
+
+@dataclass(frozen=True)
+class ModuleRef(Value):
+    """A module of the project (`import models`)."""
+
+    path: Path
+    qualname: str
+
+
+@dataclass(frozen=True)
+class ProjectName(Value):
+    """An imported name of a project module, resolved when it is used (so that importing a
+    module does not read every module it imports)."""
+
+    qualname: str

@@ -1,14 +1,18 @@
-"""Output formats, one module each; `FORMATS` maps a format name to its writer."""
+"""Output formats, one module each; `nanlint.output.formats.FORMATS` maps a name to its writer.
+
+This package module stays light (no libcst) so that the CLI can list the names cheaply.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from nanlint.diagnostics import Diagnostic
-from nanlint.output import json_format, text
-from nanlint.source import SourceFile
+if TYPE_CHECKING:
+    from nanlint.source import Position, SourceFile
+
+FORMAT_NAMES = ("full", "concise", "json", "json-lines", "github", "sarif", "junit", "gitlab")
 
 
 @dataclass(frozen=True)
@@ -20,17 +24,12 @@ class RunSummary:
     cwd: Path
     sources: dict[Path, SourceFile] = field(default_factory=dict)  # for source snippets
 
-    def line(self, path: Path, number: int) -> str | None:
+    def line(self, path: Path, position: Position) -> str | None:
+        """The text of the line at `position` (in a notebook, of its cell's line)."""
         source = self.sources.get(path)
-        if source is None or not 1 <= number <= source.line_count:
+        if source is None:
             return None
-        return source.line_text(number)
-
-
-Formatter = Callable[[list[Diagnostic], RunSummary], str]
-
-FORMATS: dict[str, Formatter] = {
-    "full": text.full,
-    "concise": text.concise,
-    "json": json_format.render,
-}
+        number = position.line
+        if position.cell is not None and source.cells is not None:
+            number = source.cells.module_line(position.cell, number)
+        return source.line_text(number) if 1 <= number <= source.line_count else None

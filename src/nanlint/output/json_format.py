@@ -20,7 +20,7 @@ def as_dict(diagnostic: Diagnostic, summary: RunSummary) -> dict:
     path = diagnostic.path if diagnostic.path.is_absolute() else summary.cwd / diagnostic.path
     fix = diagnostic.fix
     return {
-        "cell": None,
+        "cell": diagnostic.start.cell,
         "code": diagnostic.code,
         "end_location": _location(diagnostic.end),
         "filename": str(path),

@@ -5,6 +5,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from nanlint.source import Position
+
+
+def location(path: Path, position: Position, cwd: Path) -> str:
+    """`train.py:6:35`, or `notebook.ipynb:cell 3:2:5` in a notebook."""
+    cell = f"cell {position.cell}:" if position.cell is not None else ""
+    return f"{display(path, cwd)}:{cell}{position.line}:{position.column}"
+
+
+def cell_prefix(position: Position) -> str:
+    """`cell 3: ` for a position in a notebook, else nothing."""
+    return f"cell {position.cell}: " if position.cell is not None else ""
+
 
 def display(path: Path, cwd: Path) -> str:
     absolute = path if path.is_absolute() else cwd / path

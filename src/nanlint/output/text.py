@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from nanlint.diagnostics import Diagnostic
 from nanlint.fixes import Applicability
-from nanlint.output.paths import display
+from nanlint.output.paths import location
 
 if TYPE_CHECKING:
     from nanlint.output import RunSummary
@@ -23,12 +23,10 @@ def full(diagnostics: list[Diagnostic], summary: RunSummary) -> str:
 
 
 def _headline(diagnostic: Diagnostic, summary: RunSummary) -> str:
-    where = (
-        f"{display(diagnostic.path, summary.cwd)}:{diagnostic.start.line}:{diagnostic.start.column}"
-    )
+    where = location(diagnostic.path, diagnostic.start, summary.cwd)
     if diagnostic.code is None:
         return f"{where}: {diagnostic.message}"
-    marker = " [*]" if _fixable(diagnostic, summary) else ""
+    marker = " [*]" if fixable(diagnostic, summary) else ""
     return f"{where}: {diagnostic.code}{marker} {diagnostic.message}"
 
 
@@ -36,7 +34,7 @@ def _block(diagnostic: Diagnostic, summary: RunSummary) -> str:
     lines = [_headline(diagnostic, summary)]
     lines.extend(_snippet(diagnostic, summary))
     for related in diagnostic.related:
-        where = f"{display(related.path, summary.cwd)}:{related.span.start.line}:{related.span.start.column}"
+        where = location(related.path, related.span.start, summary.cwd)
         lines.append(f"   = note: {where}: {related.message}")
     fix = diagnostic.fix
     if fix is not None and fix.applicability is not Applicability.DISPLAY_ONLY:
@@ -52,7 +50,7 @@ def _block(diagnostic: Diagnostic, summary: RunSummary) -> str:
 def _snippet(diagnostic: Diagnostic, summary: RunSummary) -> list[str]:
     """The source line with a caret under the reported range (its first line)."""
     line = diagnostic.start.line
-    text = summary.line(diagnostic.path, line)
+    text = summary.line(diagnostic.path, diagnostic.start)
     if text is None:
         return []
     source_line = text.replace("\t", " ")
@@ -69,7 +67,7 @@ def _snippet(diagnostic: Diagnostic, summary: RunSummary) -> list[str]:
     ]
 
 
-def _fixable(diagnostic: Diagnostic, summary: RunSummary) -> bool:
+def fixable(diagnostic: Diagnostic, summary: RunSummary) -> bool:
     fix = diagnostic.fix
     return fix is not None and fix.applies(summary.unsafe_fixes)
 
@@ -85,7 +83,7 @@ def _footer(diagnostics: list[Diagnostic], summary: RunSummary) -> list[str]:
         ]
     else:
         lines = [f"Found {remaining} {noun}."]
-    fixable = sum(1 for d in diagnostics if _fixable(d, summary))
+    count = sum(1 for d in diagnostics if fixable(d, summary))
     hidden = sum(
         1
         for d in diagnostics
@@ -98,8 +96,8 @@ def _footer(diagnostics: list[Diagnostic], summary: RunSummary) -> list[str]:
         if hidden
         else ""
     )
-    if fixable:
-        lines.append(f"[*] {fixable} fixable with the `--fix` option{hint}.")
+    if count:
+        lines.append(f"[*] {count} fixable with the `--fix` option{hint}.")
     elif hidden:
         lines.append(f"No fixes available{hint}.")
     return lines

@@ -44,19 +44,35 @@ def import_torch():
 
 @dataclass(frozen=True)
 class FirstBreak:
-    """The unstable form's `quantity` first meets `condition` at magnitude `at` (±0.01)."""
+    """The unstable form's `quantity` first meets `condition` at magnitude `at` (± tolerance)."""
 
     text: str
     dtype: str
     quantity: str  # "value" or "grad"
     condition: str  # "wrong", "nonfinite", "zero", or "equals:<number>"
     at: float
+    tolerance: float = 0.011  # a step of the default sweep, plus rounding
 
     def check(self, evidence: Evidence) -> tuple[bool, str]:
-        first = evidence.first(self.quantity, self.condition)
-        measured = "never" if first is None else f"{first:.2f}"
-        ok = first is not None and abs(first - self.at) <= 0.011
-        return ok, measured
+        return _near(evidence.first(self.quantity, self.condition), self.at, self.tolerance)
+
+
+@dataclass(frozen=True)
+class LastBreak(FirstBreak):
+    """The unstable form's `quantity` last meets `condition` at magnitude `at` (± tolerance).
+
+    For forms that are wrong only near zero (log(1 + x), exp(x) - 1): the largest broken m.
+    """
+
+    def check(self, evidence: Evidence) -> tuple[bool, str]:
+        return _near(evidence.last(self.quantity, self.condition), self.at, self.tolerance)
+
+
+def _near(measured: float | None, at: float, tolerance: float) -> tuple[bool, str]:
+    if measured is None:
+        return False, "never"
+    text = f"{measured:.2f}" if tolerance >= 0.01 else f"{measured:.3g}"
+    return abs(measured - at) <= tolerance, text
 
 
 @dataclass(frozen=True)
@@ -93,7 +109,7 @@ class Ratio:
         return _close(ratio, self.expected, self.rtol), f"{ratio:.4g}"
 
 
-Claim = Any  # FirstBreak | Measured | Ratio
+Claim = Any  # FirstBreak | LastBreak | Measured | Ratio
 
 
 def _close(got: float, expected: float, rtol: float) -> bool:
@@ -164,6 +180,13 @@ class Evidence:
         return self.series[quantity][self.index(m)]
 
     def first(self, quantity: str, condition: str) -> float | None:
+        return next((m for m, hit in zip(self.m, self._hits(quantity, condition)) if hit), None)
+
+    def last(self, quantity: str, condition: str) -> float | None:
+        hits = self._hits(quantity, condition)
+        return next((m for m, hit in zip(reversed(self.m), reversed(hits)) if hit), None)
+
+    def _hits(self, quantity: str, condition: str) -> list[bool]:
         values = self.series[f"unstable_{quantity}"]
         if condition == "wrong":
             hits = self.wrong[f"unstable_{quantity}"]
@@ -176,7 +199,7 @@ class Evidence:
             hits = [v == target for v in values]
         else:
             raise ValueError(condition)
-        return next((m for m, hit in zip(self.m, hits) if hit), None)
+        return hits
 
     def any_wrong(self, form: str) -> bool:
         return any(self.wrong[f"{form}_value"]) or any(self.wrong[f"{form}_grad"])
@@ -322,6 +345,8 @@ def check_fix(torch, reproduction: Reproduction, original: str, fixed: str) -> F
     assert check is not None
     scenario = reproduction.scenarios[0]
     before, after = _load(original, check.entry), _load(fixed, check.entry)
+    # As in the sweep: without absolute tolerance, a tiny value must be right relatively.
+    absolute = 1e-6 if scenario.absolute_tolerance else 0.0
     lines = []
     ok = True
     for regime, magnitudes in (("moderate", check.moderate), ("extreme", check.extreme)):
@@ -340,8 +365,8 @@ def check_fix(torch, reproduction: Reproduction, original: str, fixed: str) -> F
         fixed_out = _value_and_grad(torch, after, x, y)
         for i, magnitude in enumerate(magnitudes):
             ref_value, ref_grad = reference[0][i], reference[1][i]
-            orig_ok = _agrees(original_out, i, ref_value, ref_grad)
-            fixed_ok = _agrees(fixed_out, i, ref_value, ref_grad)
+            orig_ok = _agrees(original_out, i, ref_value, ref_grad, absolute)
+            fixed_ok = _agrees(fixed_out, i, ref_value, ref_grad, absolute)
             if regime == "moderate":
                 same = abs(original_out[0][i] - fixed_out[0][i]) <= 1e-4 * max(
                     1.0, abs(fixed_out[0][i])
@@ -380,14 +405,18 @@ def _value_and_grad(torch, fn: Fn, x, y) -> tuple[list[float], list[float]]:
 
 
 def _agrees(
-    out: tuple[list[float], list[float]], i: int, ref_value: float, ref_grad: float
+    out: tuple[list[float], list[float]],
+    i: int,
+    ref_value: float,
+    ref_grad: float,
+    absolute: float,
 ) -> bool:
     value, grad = out[0][i], out[1][i]
     return (
         _finite(value)
         and _finite(grad)
-        and abs(value - ref_value) <= 1e-3 * abs(ref_value) + 1e-6
-        and abs(grad - ref_grad) <= 1e-3 * abs(ref_grad) + 1e-6
+        and abs(value - ref_value) <= 1e-3 * abs(ref_value) + absolute
+        and abs(grad - ref_grad) <= 1e-3 * abs(ref_grad) + absolute
     )
 
 

@@ -86,6 +86,7 @@ class Finding:
     message: str
     related: list[RelatedNode] = field(default_factory=list)
     fix: EditPlan | None = None
+    consumer: cst.CSTNode | None = None  # the call consuming `node`: a noqa on its lines applies
 
 
 class Rule:

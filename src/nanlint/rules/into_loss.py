@@ -12,10 +12,11 @@ from typing import ClassVar
 
 import libcst as cst
 
-from nanlint.analysis.facts import FileAnalysis
+from nanlint.analysis.facts import CallFact, FileAnalysis
 from nanlint.analysis.kinds import Kind
+from nanlint.analysis.producers import ProducerRewrite, Remove
 from nanlint.analysis.rewrite import EditPlan
-from nanlint.analysis.sinks import SinkCall, sink_call, sink_calls
+from nanlint.analysis.sinks import SinkCall, sink_call
 from nanlint.analysis.torch_api import Loss
 from nanlint.analysis.unwrap import plan_component
 from nanlint.analysis.values import Tensor
@@ -28,6 +29,8 @@ class KindIntoLossRule(Rule):
     kinds: ClassVar[frozenset[Kind]]
     # Why the fix is unsafe even when it is local (None: the fix keeps the mathematics).
     unsafe_because: ClassVar[str | None] = None
+    # What the fix does to the producer: remove it (logits) or move it to log space.
+    rewrite: ClassVar[ProducerRewrite] = Remove()
 
     def consequence(self, sink: SinkCall, kind: Kind) -> str:
         """What goes wrong, in float32 terms, when `kind` reaches `sink`."""
@@ -45,8 +48,10 @@ class KindIntoLossRule(Rule):
     def sink_of(self, analysis: FileAnalysis, node: cst.CSTNode) -> SinkCall | None:
         """`node` as a loss call this rule flags, else None."""
         fact = analysis.calls.get(node)  # type: ignore[arg-type]
-        if fact is None:
-            return None
+        return None if fact is None else self.flagged(analysis, fact)
+
+    def flagged(self, analysis: FileAnalysis, fact: CallFact) -> SinkCall | None:
+        """The loss call `fact` is, when this rule flags it."""
         sink = sink_call(fact, self.losses)
         if sink is None or sink.input_kind() not in self.kinds:
             return None
@@ -55,8 +60,9 @@ class KindIntoLossRule(Rule):
         return sink
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
-        for sink in sink_calls(analysis, self.losses):
-            if self.sink_of(analysis, sink.fact.node) is None:
+        for fact in analysis.call_facts():
+            sink = self.flagged(analysis, fact)
+            if sink is None:
                 continue
             arg = sink.input
             assert arg is not None and isinstance(arg.value, Tensor)
@@ -65,7 +71,13 @@ class KindIntoLossRule(Rule):
                 f"{_capitalised(describe(analysis, arg.value))} reach `{sink.loss_label}`"
                 f": {self.consequence(sink, kind)}"
             )
-            yield Finding(arg.node, message, related_origins(arg.value), self._fix(analysis, sink))
+            yield Finding(
+                arg.node,
+                message,
+                related_origins(arg.value),
+                self._fix(analysis, sink),
+                consumer=sink.fact.node,
+            )
 
     def _fix(self, analysis: FileAnalysis, sink: SinkCall) -> EditPlan | None:
         plan = plan_component(
@@ -74,6 +86,7 @@ class KindIntoLossRule(Rule):
             lambda node: self.sink_of(analysis, node),
             lambda s, p: self.plan_loss_side(analysis, s, p),
             self.fix_title(sink),
+            self.rewrite,
         )
         if plan is not None and self.unsafe_because:
             plan.downgrade(Applicability.UNSAFE, self.unsafe_because)
@@ -85,7 +98,7 @@ def describe(analysis: FileAnalysis, value: Tensor) -> str:
     source = value.sources[0]
     origin = source.origin
     position = origin.file.position_at(origin.file.node_offsets(origin.node)[0])
-    where = f"line {position.line}"
+    where = origin.file.line_label(position.line)
     if origin.file is not analysis.source:
         where = f"{origin.file.path}:{position.line}"
     via = ""

@@ -7,7 +7,7 @@ from nanlint.analysis.facts import FileAnalysis
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.rewrite import EditPlan, is_literal
 from nanlint.analysis.sinks import SinkCall, module_calls
-from nanlint.analysis.spelling import spell
+from nanlint.analysis.spelling import names_directly, spell
 from nanlint.fixes import FixAvailability
 from nanlint.repro.harness import FirstBreak, FixCheck, Reproduction, Scenario
 from nanlint.rules.base import Invalid, RuleDoc, Valid
@@ -43,12 +43,20 @@ class SigmoidIntoBceLoss(KindIntoLossRule):
         file = analysis.source
         call = sink.fact.node
         if sink.module is None:
+            if not names_directly(analysis, call.func, api.BCE.functions):
+                return None  # chosen by a lookup: swapping it would bypass the choice
             plan.replace(
                 file, call.func, spell(plan, analysis, WITH_LOGITS_FUNCTION, sink.fact.scope)
             )
             return []
         ctor = sink.module.ctor
-        if ctor is not None and ctor in analysis.calls and not analysis.module_uses.get(ctor):
+        if (
+            ctor is None
+            or ctor not in analysis.calls
+            or not names_directly(analysis, ctor.func, (api.BCE.module,))
+        ):
+            return None  # built elsewhere, or chosen by a lookup (`LOSSES[config["loss"]]()`)
+        if not analysis.module_uses.get(ctor):
             others = [
                 self.sink_of(analysis, fact.node) for fact in module_calls(analysis, sink.module)
             ]

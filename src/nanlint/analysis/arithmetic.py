@@ -1,0 +1,264 @@
+"""What arithmetic does to kinds: the few forms the rules look for; everything else is unknown.
+
+`1 + exp(x)`, `exp(x).sum(d)`, `1 - sigmoid(z)`, `p + 1e-8` (a guard), `x ** 2`, `x - m` and
+the hand-written sigmoid and softmax (`1 / (1 + exp(-x))`, `exp(x) / exp(x).sum(d, keepdim=True)`)
+each get a kind; the operator forms and the call forms (`e.add(1)`, `torch.pow(x, 2)`,
+`x.sub(m)`) share the same transfer functions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from nanlint.analysis.facts import ArgFact
+from nanlint.analysis.kinds import Kind
+from nanlint.analysis.operations import OperationCall
+from nanlint.analysis.signatures import bind
+from nanlint.analysis.torch_api import OPERATIONS
+from nanlint.analysis.values import (
+    UNKNOWN,
+    BoundMethod,
+    Constant,
+    Origin,
+    Removal,
+    Source,
+    Step,
+    StepRole,
+    Tensor,
+    Value,
+)
+
+OPERATORS = {
+    cst.Add: "+",
+    cst.Subtract: "-",
+    cst.Multiply: "*",
+    cst.Divide: "/",
+    cst.Power: "**",
+}
+
+_PROBABILITIES = (Kind.PROB_SIGMOID, Kind.PROB_SOFTMAX, Kind.SIGMOID_COMPLEMENT)
+_EPS_LIMIT = 1e-3
+
+
+def binary(
+    operator: str, left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any
+) -> Value:
+    """The value of `left <operator> right` evaluated at `node`."""
+    if operator == "+":
+        return add(left, right, node, file, scope)
+    if operator == "-":
+        return subtract(left, right, node, file, scope)
+    if operator == "*":
+        return _multiply(left, right, node, file, scope)
+    if operator == "**":
+        return power(left, right, node, file, scope)
+    if operator == "/":
+        return _divide(left, right, node, file, scope)
+    return UNKNOWN
+
+
+def add(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
+    for one, other in ((left, right), (right, left)):
+        value = one.value
+        if isinstance(value, Tensor) and value.kind is Kind.EXP and is_number(other, 1):
+            return value.transform(
+                Kind.ONE_PLUS_EXP, Step("add_one", node, StepRole.TRANSFORM, one.node)
+            )
+        if isinstance(value, Tensor) and value.kind in _PROBABILITIES and is_eps(other):
+            return value.with_step(Step("eps", node, StepRole.GUARD, one.node))
+    for one, other in ((left, right), (right, left)):
+        if is_number(other, 1) and _maybe_tensor(one.value):
+            return _produced(Kind.ONE_PLUS, "1 + x", node, one.node, file, scope)
+    return UNKNOWN
+
+
+def subtract(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
+    value = right.value
+    if is_number(left, 1) and isinstance(value, Tensor) and value.kind is Kind.PROB_SIGMOID:
+        return value.transform(
+            Kind.SIGMOID_COMPLEMENT, Step("complement", node, StepRole.TRANSFORM, right.node)
+        )
+    # `x.max(1).values` is an attribute of an unknown value: it may be a tensor too
+    if all(_maybe_tensor(v) or isinstance(v, BoundMethod) for v in (left.value, value)):
+        return _produced(Kind.DIFFERENCE, "x - y", node, left.node, file, scope)
+    return UNKNOWN
+
+
+def _multiply(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
+    if (
+        isinstance(left.node, cst.Name)
+        and isinstance(right.node, cst.Name)
+        and left.node.value == right.node.value
+        and _maybe_tensor(left.value)
+    ):
+        return _produced(Kind.SQUARE, "x * x", node, left.node, file, scope)
+    return UNKNOWN
+
+
+def power(base: ArgFact, exponent: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
+    if is_number(exponent, 2) and _maybe_tensor(base.value):
+        return _produced(Kind.SQUARE, "x ** 2", node, base.node, file, scope)
+    return UNKNOWN
+
+
+def _divide(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
+    """The hand-written sigmoid and softmax are probabilities like the real ones."""
+    denominator = right.value
+    if (
+        not isinstance(denominator, Tensor)
+        or len(denominator.sources) != 1
+        or len(denominator.sources[0].steps) != 1  # exactly the `1 +` or the sum of exp(x)
+    ):
+        return UNKNOWN
+    exp_operand = denominator.sources[0].origin.operand
+    if denominator.kind is Kind.ONE_PLUS_EXP and exp_operand is not None:
+        negated = _negated(exp_operand)
+        if is_number(left, 1) and negated is not None:
+            return _produced(Kind.PROB_SIGMOID, "1 / (1 + exp(-x))", node, negated, file, scope)
+        if _exp_of(left.value, exp_operand):
+            return _produced(
+                Kind.PROB_SIGMOID, "exp(x) / (1 + exp(x))", node, exp_operand, file, scope
+            )
+    if (
+        denominator.kind is Kind.SUM_EXP
+        and exp_operand is not None
+        and _exp_of(left.value, exp_operand)
+    ):
+        arguments = sum_arguments(denominator.sources[0].steps[0])
+        keepdim = arguments.get("keepdim")
+        if "dim" not in arguments or not (
+            isinstance(keepdim, cst.Name) and keepdim.value == "True"
+        ):
+            return UNKNOWN  # without keepdim=True the division broadcasts: not a softmax
+        options = tuple((name, arguments[name]) for name in ("dim", "dtype") if name in arguments)
+        return _produced(
+            Kind.PROB_SOFTMAX, "exp(x) / exp(x).sum(d)", node, exp_operand, file, scope, options
+        )
+    return UNKNOWN
+
+
+def sum_arguments(step: Step) -> dict[str, cst.BaseExpression]:
+    """The `dim`, `keepdim`, `dtype` arguments of a sum step, read from its call."""
+    call = step.node
+    if not isinstance(call, cst.Call):
+        return {}
+    method = isinstance(call.func, cst.Attribute) and call.func.value is step.operand
+    params = OPERATIONS["sum"].params[1:] if method else OPERATIONS["sum"].params
+    args = [
+        ArgFact(a.keyword.value if a.keyword else None, a.value, UNKNOWN, a.star) for a in call.args
+    ]
+    return {name: arg.node for name, arg in bind(args, params).items() if name != "input"}
+
+
+def evaluate(operation: OperationCall, node: cst.CSTNode, file: Any, scope: Any) -> Value:
+    """The call forms: `x.sum(d)`, `torch.add(e, 1)`, `x.pow(2)`, `torch.log(p)`."""
+    tensor = operation.input
+    if tensor is None or tensor.star:
+        return UNKNOWN
+    bound = operation.bound
+    if operation.name == "sum" and isinstance(tensor.value, Tensor):
+        return _sum(tensor.value, node, tensor.node)
+    if operation.name == "add" and "other" in bound and "alpha" not in bound:
+        return add(tensor, bound["other"], node, file, scope)
+    if operation.name == "sub" and "other" in bound and "alpha" not in bound:
+        return subtract(tensor, bound["other"], node, file, scope)
+    if operation.name == "pow" and "exponent" in bound:
+        return power(tensor, bound["exponent"], node, file, scope)
+    if (
+        operation.name == "log"
+        and isinstance(tensor.value, Tensor)
+        and tensor.value.kind in _PROBABILITIES
+    ):
+        return _produced(Kind.LOGPROB, "log", node, tensor.node, file, scope, removal=Removal.NONE)
+    return UNKNOWN
+
+
+def _sum(value: Tensor, node: cst.CSTNode, operand: cst.CSTNode) -> Value:
+    """Exponentials and squares become their sums; other sums are unknown."""
+    summed = {Kind.EXP: Kind.SUM_EXP, Kind.SQUARE: Kind.SUM_SQUARE}.get(value.kind)
+    if summed is None:
+        return UNKNOWN
+    return value.transform(summed, Step("sum", node, StepRole.TRANSFORM, operand))
+
+
+def is_eps(arg: ArgFact) -> bool:
+    """A small positive constant, or a name that says it is one (`eps`, `self.epsilon`)."""
+    value = arg.value
+    if (
+        isinstance(value, Constant)
+        and isinstance(value.value, (int, float))
+        and not isinstance(value.value, bool)
+    ):
+        return 0 < value.value <= _EPS_LIMIT
+    name = (
+        arg.node.attr.value
+        if isinstance(arg.node, cst.Attribute)
+        else getattr(arg.node, "value", None)
+    )
+    return isinstance(name, str) and "eps" in name.lower()
+
+
+def _produced(
+    kind: Kind,
+    label: str,
+    node: cst.CSTNode,
+    operand: cst.CSTNode,
+    file: Any,
+    scope: Any,
+    options: tuple = (),
+    removal: Removal = Removal.CALL,
+) -> Tensor:
+    origin = Origin(
+        file=file,
+        node=node,
+        api=label,
+        label=label,
+        kind=kind,
+        removal=removal,
+        operand=operand,  # type: ignore[arg-type]
+        options=options,
+        scope=scope,
+    )
+    return Tensor(kind, (Source(origin),))
+
+
+def _exp_of(value: Value, operand: cst.CSTNode) -> bool:
+    """Whether `value` is exp of the same expression as `operand` (same text), as it is."""
+    if (
+        not isinstance(value, Tensor)
+        or value.kind is not Kind.EXP
+        or len(value.sources) != 1
+        or value.sources[0].steps
+    ):
+        return False
+    other = value.sources[0].origin.operand
+    return other is not None and _same_text(other, operand)
+
+
+def _same_text(a: cst.CSTNode, b: cst.CSTNode) -> bool:
+    if a is b:
+        return True
+    module = cst.Module(body=[])
+    return " ".join(module.code_for_node(a).split()) == " ".join(module.code_for_node(b).split())
+
+
+def _negated(node: cst.CSTNode) -> cst.BaseExpression | None:
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        return node.expression
+    return None
+
+
+def is_number(arg: ArgFact, number: float) -> bool:
+    value = arg.value
+    return (
+        isinstance(value, Constant)
+        and isinstance(value.value, (int, float))
+        and not isinstance(value.value, bool)
+        and value.value == number
+    )
+
+
+def _maybe_tensor(value: Value) -> bool:
+    return value is UNKNOWN or isinstance(value, Tensor)

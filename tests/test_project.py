@@ -1,0 +1,527 @@
+"""Project-wide analysis: probabilities followed across functions, classes and files."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from nanlint.engine import everywhere, fix_files, lint_files, project_for
+from nanlint.rules import ALL_RULES
+from nanlint.source import SourceFile
+
+MODEL = """\
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Sequential(nn.Linear(8, 1), nn.Sigmoid())
+
+    def forward(self, x):
+        return self.head(x)
+"""
+
+
+@pytest.fixture
+def project(tmp_path):
+    """Write files into tmp_path (dedented), return a function that lints some of them."""
+
+    def make(files: dict[str, str]):
+        for name, text in files.items():
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text))
+        return tmp_path
+
+    return make
+
+
+def check(root: Path, *names: str) -> list[str]:
+    """`file:line:col CODE` of the diagnostics when linting `names` (default: every file)."""
+    paths = [root / name for name in names] if names else sorted(root.rglob("*.py"))
+    sources = [SourceFile.from_bytes(path, path.read_bytes()) for path in paths]
+    diagnostics, errors = lint_files(
+        sources, everywhere(ALL_RULES), project_for({s.path: s for s in sources})
+    )
+    assert not errors
+    return [
+        f"{Path(d.path).relative_to(root)}:{d.start.line}:{d.start.column} {d.code}"
+        for d in diagnostics
+    ]
+
+
+def messages(root: Path, *names: str) -> list[str]:
+    paths = [root / name for name in names] if names else sorted(root.rglob("*.py"))
+    sources = [SourceFile.from_bytes(path, path.read_bytes()) for path in paths]
+    diagnostics, _ = lint_files(
+        sources, everywhere(ALL_RULES), project_for({s.path: s for s in sources})
+    )
+    return [d.message for d in diagnostics]
+
+
+TRAIN = """\
+import torch.nn as nn
+{import_line}
+
+
+def train(loader):
+    model = {make}
+    criterion = nn.BCELoss()
+    for x, y in loader:
+        loss = criterion(model(x), y)
+"""
+
+
+@pytest.mark.parametrize(
+    "layout, import_line, make",
+    [
+        ({"pkg/__init__.py": "", "pkg/models.py": MODEL}, "from .models import Net", "Net()"),
+        ({"models/unet.py": MODEL}, "from models.unet import Net", "Net()"),
+        (
+            {"models/__init__.py": "", "models/unet.py": MODEL},
+            "import models.unet",
+            "models.unet.Net()",
+        ),
+        ({"models.py": MODEL}, "import models", "models.Net()"),
+        (
+            {"models/__init__.py": "from .unet import Net\n", "models/unet.py": MODEL},
+            "from models import Net",
+            "Net()",
+        ),
+    ],
+    ids=["relative", "namespace-package", "import-dotted", "import-module", "re-export"],
+)
+def test_imports_between_project_files(project, layout, import_line, make):
+    train_dir = "pkg/" if "pkg/__init__.py" in layout else ""
+    root = project(
+        {**layout, f"{train_dir}train.py": TRAIN.format(import_line=import_line, make=make)}
+    )
+    assert check(root) == [f"{train_dir}train.py:9:26 NAN101"]
+
+
+def test_src_layout(project):
+    root = project(
+        {
+            "pyproject.toml": "[project]\nname = 'seg'\n",
+            "src/seg/__init__.py": "",
+            "src/seg/model.py": MODEL,
+            "scripts/train.py": TRAIN.format(import_line="from seg.model import Net", make="Net()"),
+        }
+    )
+    assert check(root, "scripts/train.py") == ["scripts/train.py:9:26 NAN101"]
+
+
+def test_one_changed_file_still_sees_the_project(project):
+    """What pre-commit does: only train.py is linted; the model is read from disk."""
+    root = project(
+        {
+            "models.py": MODEL,
+            "train.py": TRAIN.format(import_line="from models import Net", make="Net()"),
+        }
+    )
+    assert check(root, "train.py") == ["train.py:9:26 NAN101"]
+
+
+def test_third_party_imports_stay_unknown(project):
+    root = project(
+        {
+            "train.py": TRAIN.format(
+                import_line="from torchvision.models import resnet18 as Net", make="Net()"
+            )
+        }
+    )
+    assert check(root) == []
+
+
+def test_message_names_both_ends_and_the_path(project):
+    root = project(
+        {
+            "models.py": MODEL,
+            "train.py": TRAIN.format(import_line="from models import Net", make="Net()"),
+        }
+    )
+    (message,) = messages(root)
+    assert message.startswith(
+        "Sigmoid probabilities from `nn.Sigmoid, last layer of self.head`"
+        f" ({root / 'models.py'}:7) via `Net.forward` reach `nn.BCELoss`: "
+    )
+
+
+def test_call_site_binding(project):
+    root = project(
+        {
+            "models.py": MODEL,
+            "engine.py": """\
+                def train(model, criterion, loader):
+                    for x, y in loader:
+                        loss = criterion(model(x), y)
+                        loss.backward()
+            """,
+            "main.py": """\
+                import torch.nn as nn
+                from engine import train
+                from models import Net
+
+                train(Net(), nn.BCELoss(), [])
+            """,
+        }
+    )
+    assert check(root) == ["engine.py:3:26 NAN101"]
+
+
+def test_call_sites_must_agree(project):
+    root = project(
+        {
+            "models.py": MODEL,
+            "engine.py": """\
+                def train(model, criterion, loader):
+                    for x, y in loader:
+                        loss = criterion(model(x), y)
+            """,
+            "main.py": """\
+                import torch.nn as nn
+                from engine import train
+                from models import Net
+
+                train(Net(), nn.BCELoss(), [])
+                train(Net(), nn.MSELoss(), [])
+            """,
+        }
+    )
+    assert check(root) == []
+
+
+def test_an_escaping_function_keeps_unknown_parameters(project):
+    root = project(
+        {
+            "models.py": MODEL,
+            "engine.py": """\
+                def train(model, criterion, loader):
+                    for x, y in loader:
+                        loss = criterion(model(x), y)
+            """,
+            "main.py": """\
+                import torch.nn as nn
+                from engine import train
+                from models import Net
+
+                train(Net(), nn.BCELoss(), [])
+                callbacks = [train]
+                run_later(callbacks)
+            """,
+        }
+    )
+    assert check(root) == []
+
+
+def test_factory_functions_and_wrappers(project):
+    root = project(
+        {
+            "factory.py": """\
+                import torch
+                import torch.nn as nn
+
+
+                def build_model(width):
+                    model = nn.Sequential(nn.Linear(width, 1), nn.Sigmoid())
+                    return torch.compile(model)
+            """,
+            "train.py": """\
+                import torch.nn as nn
+                import torch.nn.functional as F
+                from factory import build_model
+
+                model = nn.parallel.DistributedDataParallel(build_model(16))
+
+
+                def step(x, y):
+                    return F.binary_cross_entropy(model(x), y)
+            """,
+        }
+    )
+    assert check(root) == ["train.py:9:35 NAN101"]
+
+
+def test_tuple_returns_across_files(project):
+    root = project(
+        {
+            "gan.py": """\
+                import torch
+                import torch.nn as nn
+
+
+                class Discriminator(nn.Module):
+                    def __init__(self, classes=10):
+                        super().__init__()
+                        self.body = nn.Linear(784, 128)
+                        self.validity = nn.Sequential(nn.Linear(128, 1), nn.Sigmoid())
+                        self.label = nn.Sequential(nn.Linear(128, classes), nn.Softmax(dim=1))
+
+                    def forward(self, images):
+                        features = self.body(images)
+                        return self.validity(features), self.label(features)
+            """,
+            "train.py": """\
+                import torch.nn as nn
+                from gan import Discriminator
+
+                discriminator = Discriminator()
+                adversarial = nn.BCELoss()
+                auxiliary = nn.CrossEntropyLoss()
+
+
+                def d_loss(images, real, labels):
+                    validity, label = discriminator(images)
+                    return adversarial(validity, real) + auxiliary(label, labels)
+            """,
+        }
+    )
+    assert check(root) == ["train.py:11:24 NAN101", "train.py:11:52 NAN103"]
+
+
+def test_loss_selected_by_a_constant_config(project):
+    root = project(
+        {
+            "config.py": """\
+                import torch.nn as nn
+
+                CONFIG = {"loss": "bce", "embedding_dim": 64}
+                LOSSES = {"bce": nn.BCELoss, "mse": nn.MSELoss}
+                ACTIVATION = "sigmoid"
+            """,
+            "model.py": """\
+                import torch.nn as nn
+                from config import ACTIVATION
+
+
+                class Scorer(nn.Module):
+                    def __init__(self):
+                        super().__init__()
+                        self.fc = nn.Linear(64, 1)
+                        if ACTIVATION == "sigmoid":
+                            self.act = getattr(nn, "Sigmoid")()
+                        elif ACTIVATION == "relu":
+                            self.act = nn.ReLU()
+                        else:
+                            self.act = nn.Identity()
+
+                    def forward(self, x):
+                        return self.act(self.fc(x))
+            """,
+            "train.py": """\
+                from config import CONFIG, LOSSES
+                from model import Scorer
+
+                criterion = LOSSES[CONFIG["loss"]]()
+                model = Scorer()
+
+
+                def step(x, y):
+                    return criterion(model(x), y)
+            """,
+        }
+    )
+    assert check(root) == ["train.py:9:22 NAN101"]
+
+
+def test_keyword_default_and_subclass_override(project):
+    root = project(
+        {
+            "trainer.py": """\
+                import torch
+                import torch.nn as nn
+
+
+                class Trainer:
+                    def __init__(self, model, loss_fn=nn.BCELoss()):
+                        self.model = model
+                        self.loss_fn = loss_fn
+
+                    def step(self, x, y):
+                        return self.loss_fn(torch.sigmoid(self.model(x)), y)
+
+
+                class MSETrainer(Trainer):
+                    def __init__(self, model):
+                        super().__init__(model, loss_fn=nn.MSELoss())
+            """,
+            "main.py": """\
+                from trainer import MSETrainer, Trainer
+
+                Trainer(model=None).step(1, 2)
+                MSETrainer(None).step(1, 2)
+            """,
+        }
+    )
+    assert check(root) == ["trainer.py:11:29 NAN101"]
+
+
+def test_subclass_override_alone_is_silent(project):
+    root = project(
+        {
+            "trainer.py": """\
+                import torch
+                import torch.nn as nn
+
+
+                class Trainer:
+                    def __init__(self, model, loss_fn=nn.BCELoss()):
+                        self.model = model
+                        self.loss_fn = loss_fn
+
+                    def step(self, x, y):
+                        return self.loss_fn(torch.sigmoid(self.model(x)), y)
+
+
+                class MSETrainer(Trainer):
+                    def __init__(self, model):
+                        super().__init__(model, loss_fn=nn.MSELoss())
+            """,
+            "main.py": """\
+                from trainer import MSETrainer
+
+                MSETrainer(None).step(1, 2)
+            """,
+        }
+    )
+    assert check(root) == []
+
+
+def test_lightning_module(project):
+    root = project(
+        {
+            "classifier.py": """\
+                import lightning.pytorch as pl
+                import torch.nn as nn
+                import torch.nn.functional as F
+
+
+                class Classifier(pl.LightningModule):
+                    def __init__(self):
+                        super().__init__()
+                        self.net = nn.Linear(32, 10)
+
+                    def configure_loss(self):
+                        self.loss_fn = nn.CrossEntropyLoss()
+
+                    def forward(self, x):
+                        return F.softmax(self.net(x), dim=-1)
+
+                    def training_step(self, batch, batch_idx):
+                        x, y = batch
+                        loss = self.loss_fn(self(x), y)
+                        self.log("train_loss", loss)
+                        return loss
+            """
+        }
+    )
+    assert check(root) == ["classifier.py:19:29 NAN103"]
+
+
+def test_probabilities_through_lists_and_dicts(project):
+    root = project(
+        {
+            "evaluate.py": """\
+                import torch
+                import torch.nn.functional as F
+
+
+                class Evaluator:
+                    def __init__(self, model):
+                        self.model = model
+                        self.outputs = []
+
+                    def validation_step(self, x):
+                        self.outputs.append(torch.sigmoid(self.model(x)))
+
+                    def on_validation_epoch_end(self, targets):
+                        probs = torch.cat(self.outputs)
+                        return F.binary_cross_entropy(probs, targets)
+
+
+                def evaluate(model, loader, targets):
+                    collected = []
+                    for x in loader:
+                        collected.append(torch.sigmoid(model(x)))
+                    results = {"probs": torch.cat(collected)}
+                    return F.binary_cross_entropy(results["probs"], targets)
+            """
+        }
+    )
+    assert check(root) == ["evaluate.py:15:39 NAN101", "evaluate.py:23:35 NAN101"]
+
+
+def test_training_mode_branch_stays_silent(project):
+    root = project(
+        {
+            "model.py": """\
+                import torch
+                import torch.nn as nn
+
+
+                class Net(nn.Module):
+                    def __init__(self):
+                        super().__init__()
+                        self.fc = nn.Linear(8, 1)
+
+                    def forward(self, x):
+                        logits = self.fc(x)
+                        if self.training:
+                            return logits
+                        return torch.sigmoid(logits)
+            """,
+            "train.py": """\
+                import torch.nn as nn
+                from model import Net
+
+                model = Net()
+                loss = nn.BCEWithLogitsLoss()(model(x), y)
+            """,
+        }
+    )
+    assert check(root) == []
+
+
+def test_cross_file_fix_is_all_or_nothing(project, tmp_path):
+    root = project(
+        {
+            "models.py": MODEL,
+            "train.py": TRAIN.format(import_line="from models import Net", make="Net()"),
+            "predict.py": "from models import Net\n\n\ndef predict(x):\n    return Net()(x) > 0.5\n",
+        }
+    )
+    paths = sorted(root.glob("*.py"))
+    sources = [SourceFile.from_bytes(path, path.read_bytes()) for path in paths]
+    report = fix_files(sources, everywhere(ALL_RULES), unsafe=True)
+    assert sorted(Path(p).name for p in report.changed) == ["models.py", "train.py"]
+    assert "nn.Sequential(nn.Linear(8, 1))" in report.changed[root / "models.py"]
+    assert "criterion = nn.BCEWithLogitsLoss()" in report.changed[root / "train.py"]
+
+    only_train = [s for s in sources if s.path.name == "train.py"]
+    partial = fix_files(only_train, everywhere(ALL_RULES), unsafe=True)
+    assert partial.changed == {}
+    assert partial.withheld == [
+        "Pass the logits to `BCEWithLogitsLoss`: it edits files that are not being linted"
+    ]
+
+
+def test_cross_file_fix_lists_prediction_sites_in_other_files(project):
+    root = project(
+        {
+            "models.py": MODEL,
+            "train.py": TRAIN.format(import_line="from models import Net", make="Net()"),
+            "predict.py": "from models import Net\n\n\ndef predict(x):\n    return Net()(x) > 0.5\n",
+        }
+    )
+    paths = sorted(root.glob("*.py"))
+    sources = [SourceFile.from_bytes(path, path.read_bytes()) for path in paths]
+    diagnostics, _ = lint_files(
+        sources, everywhere(ALL_RULES), project_for({s.path: s for s in sources})
+    )
+    (diagnostic,) = diagnostics
+    assert any(
+        f"{root / 'predict.py'}:5 (`Net()(x) > 0.5`)" in note for note in diagnostic.fix.notes
+    )
