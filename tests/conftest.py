@@ -82,6 +82,14 @@ def write(tmp_path):
     return _write
 
 
+@pytest.fixture(scope="session")
+def reproduced():
+    """Every rule's reproduction result, by code, run once per test session (needs torch)."""
+    from nanlint.docs import reproductions
+
+    return reproductions()
+
+
 # A file with one safe NAN101 fix, its fixed form and its concise diagnostic.
 BCE_BAD = (
     "import torch\nimport torch.nn.functional as F\n\n"

@@ -228,14 +228,25 @@ def test_unknown_rule_is_a_usage_error():
     assert CliRunner().invoke(main, ["rule", "NAN999"]).exit_code == 2
 
 
-def test_python_dash_m_and_check_never_imports_torch(project):
+@pytest.mark.parametrize(
+    ("argv", "exit_code", "shown"),
+    [
+        (["check", "train.py", "--output-format", "concise"], 1, "NAN101"),
+        (["check", "--fix", "train.py"], 0, "Found 1 error (1 fixed, 0 remaining)."),
+        (["rule", "NAN101"], 0, "## Why is this bad?"),
+        (["rule", "--all"], 0, "NAN602  where-unsafe-branch"),
+    ],
+)
+def test_python_dash_m_check_and_rule_never_import_torch_or_matplotlib(
+    project, argv, exit_code, shown
+):
     script = (
         "import sys, runpy\n"
-        "sys.argv = ['nanlint', 'check', 'train.py', '--output-format', 'concise']\n"
+        f"sys.argv = ['nanlint', *{argv!r}]\n"
         "try:\n"
         "    runpy.run_module('nanlint', run_name='__main__')\n"
         "except SystemExit as exit:\n"
-        "    print('exit', exit.code, 'torch' in sys.modules)\n"
+        "    print('exit', exit.code, 'torch' in sys.modules, 'matplotlib' in sys.modules)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", script],
@@ -244,8 +255,8 @@ def test_python_dash_m_and_check_never_imports_torch(project):
         cwd=project,
         env={**os.environ},
     )
-    assert out.stdout.splitlines()[-1] == "exit 1 False"
-    assert "NAN101" in out.stdout
+    assert out.stdout.splitlines()[-1] == f"exit {exit_code} False False"
+    assert shown in out.stdout
 
 
 def test_exit_non_zero_on_fix(project):

@@ -9,18 +9,12 @@ from click.testing import CliRunner
 
 from nanlint.cli import main
 from nanlint.repro.harness import Evidence, FirstBreak, LastBreak, _agrees
-from nanlint.repro.rules import reproduce
 from nanlint.rules import ALL_RULES
 
 
-@pytest.fixture(scope="module")
-def results():
-    return {rule.code: reproduce(rule) for rule in ALL_RULES}
-
-
 @pytest.mark.parametrize("rule", ALL_RULES, ids=[r.code for r in ALL_RULES])
-def test_reproduction_is_confirmed(results, rule):
-    result = results[rule.code]
+def test_reproduction_is_confirmed(reproduced, rule):
+    result = reproduced[rule.code]
     assert result.unstable_breaks, "the unstable form is never wrong"
     assert result.stable_holds, "the stable form is wrong somewhere"
     failed = [(c.claim.text, c.measured) for c in result.claims if not c.ok]
@@ -31,15 +25,15 @@ def test_reproduction_is_confirmed(results, rule):
 @pytest.mark.parametrize(
     "rule", [r for r in ALL_RULES if r.reproduction.fix_check], ids=lambda r: r.code
 )
-def test_safe_fix_is_confirmed_by_execution(results, rule):
-    fix = results[rule.code].fix
+def test_safe_fix_is_confirmed_by_execution(reproduced, rule):
+    fix = reproduced[rule.code].fix
     assert fix is not None and fix.ok, fix.lines if fix else None
     assert any("agree" in line for line in fix.lines)
     assert any("fixed right, original wrong" in line for line in fix.lines)
 
 
-def test_nan101_breaking_points_match_the_measurements(results):
-    measured = {c.claim.text: c.measured for c in results["NAN101"].claims}
+def test_nan101_breaking_points_match_the_measurements(reproduced):
+    measured = {c.claim.text: c.measured for c in reproduced["NAN101"].claims}
     assert measured["loss pinned at 100 from 16.64"] == "16.64"
     assert measured["gradient exactly 0 from 16.64"] == "16.64"
     assert measured["value off by more than 0.1% from 12.40"] == "12.40"
@@ -57,6 +51,36 @@ def test_repro_without_torch_says_how_to_install_it(monkeypatch):
     result = CliRunner().invoke(main, ["repro", "NAN101"])
     assert result.exit_code == 2
     assert "pip install 'nanlint[repro]'" in result.output
+
+
+def test_repro_plot_writes_a_png_and_an_svg_per_rule(tmp_path):
+    pytest.importorskip("matplotlib")
+    directory = tmp_path / "img"
+    result = CliRunner().invoke(main, ["repro", "NAN205", "NAN206", "--plot", str(directory)])
+    assert result.exit_code == 0
+    assert result.output.count("CONFIRMED") == 2
+    written = [line for line in result.output.splitlines() if line.startswith("wrote ")]
+    assert written == [
+        f"wrote {directory / name}"
+        for name in ("NAN205.png", "NAN205.svg", "NAN206.png", "NAN206.svg")
+    ]
+    assert sorted(path.name for path in directory.iterdir()) == [
+        "NAN205.png",
+        "NAN205.svg",
+        "NAN206.png",
+        "NAN206.svg",
+    ]
+
+
+def test_repro_plot_without_matplotlib_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    result = CliRunner().invoke(main, ["repro", "NAN101", "--plot", str(tmp_path / "img")])
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: `nanlint repro --plot` needs matplotlib."
+        " Install it with: pip install 'nanlint[plot]'\n"
+    )
+    assert not (tmp_path / "img").exists()
 
 
 def _evidence(m, values):

@@ -9,6 +9,7 @@ assigned to `self.<name>` in the class family.
 
 from __future__ import annotations
 
+import ast
 import builtins
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -591,10 +592,10 @@ class Interpreter:
         return self.resolved(self.lookup(node, frame))
 
     def _eval_Integer(self, node: cst.Integer, frame: Frame) -> Value:
-        return Constant(node.evaluated_value)
+        return Constant(_number(node.value, int))
 
     def _eval_Float(self, node: cst.Float, frame: Frame) -> Value:
-        return Constant(node.evaluated_value)
+        return Constant(_number(node.value, float))
 
     def _eval_SimpleString(self, node: cst.SimpleString, frame: Frame) -> Value:
         try:
@@ -803,7 +804,7 @@ class Interpreter:
             )
             for arg in node.args
         )
-        call = torch_calls.Call(node, args, self.source, frame.info, self._callee_text(node.func))
+        call = torch_calls.Call(node, args, self.source, frame.info)
         result = self.call(callee, call, frame)
         fact = CallFact(node, callee, args, result, frame.env or {}, frame.info, frame.contexts)
         if frame.record:
@@ -823,11 +824,6 @@ class Interpreter:
             ):
                 self._use(arg.value, arg.node, node, frame)
         return result
-
-    def _callee_text(self, func: cst.BaseExpression) -> str:
-        if isinstance(func, (cst.Name, cst.Attribute)):
-            return self.module.code_for_node(func)
-        return "the module"
 
     def call(self, callee: Value, call: torch_calls.Call, frame: Frame) -> Value:
         if isinstance(callee, External):
@@ -1184,3 +1180,12 @@ def _added_items(method: str, call) -> tuple[Value, ...] | None:
         items = list_items(args[0].value)
         return items or None
     return None
+
+
+def _number(text: str, kind):
+    """A numeric literal's value (libcst's evaluated_value compiles every one: slow)."""
+    cleaned = text.replace("_", "")
+    try:
+        return int(cleaned, 0) if kind is int else float(cleaned)
+    except ValueError:
+        return ast.literal_eval(text)

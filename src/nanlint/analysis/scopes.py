@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import libcst as cst
@@ -37,14 +38,18 @@ class FunctionInfo:
     def decorators(self) -> tuple[cst.Decorator, ...]:
         return tuple(self.node.decorators) if isinstance(self.node, cst.FunctionDef) else ()
 
-    def decorator_names(self) -> list[str | None]:
+    @cached_property
+    def _decorator_names(self) -> tuple[str | None, ...]:
         names = []
         for decorator in self.decorators:
             expression = decorator.decorator
             if isinstance(expression, cst.Call):
                 expression = expression.func
             names.append(dotted_name(expression))
-        return names
+        return tuple(names)
+
+    def decorator_names(self) -> list[str | None]:
+        return list(self._decorator_names)
 
     @property
     def is_static(self) -> bool:

@@ -10,6 +10,7 @@ import libcst as cst
 from nanlint.analysis import arithmetic, operations
 from nanlint.analysis import torch_api as api
 from nanlint.analysis.facts import ArgFact
+from nanlint.analysis.imports import dotted_name
 from nanlint.analysis.signatures import bind
 from nanlint.analysis.values import (
     UNKNOWN,
@@ -42,7 +43,12 @@ class Call:
     args: tuple[ArgFact, ...]
     file: SourceFile
     scope: Any  # the FunctionInfo being evaluated, or None at module level
-    callee_text: str  # the callee as written (`self.head`), for labels
+
+    @property
+    def callee_text(self) -> str:
+        """The callee as written (`self.head`), for labels (only built when one is needed)."""
+        func = self.node.func
+        return dotted_name(func) or "the module"
 
     def positional(self) -> list[ArgFact]:
         return [arg for arg in self.args if arg.keyword is None and not arg.star]

@@ -53,8 +53,17 @@ class FirstBreak:
     at: float
     tolerance: float = 0.011  # a step of the default sweep, plus rounding
 
+    @property
+    def measures(self) -> str:
+        """ "value" or "grad": the quantity the claim is about."""
+        return self.quantity
+
+    def position(self, evidence: Evidence) -> float | None:
+        """The magnitude the claim points at, as measured (None: the condition never holds)."""
+        return evidence.first(self.quantity, self.condition)
+
     def check(self, evidence: Evidence) -> tuple[bool, str]:
-        return _near(evidence.first(self.quantity, self.condition), self.at, self.tolerance)
+        return _near(self.position(evidence), self.at, self.tolerance)
 
 
 @dataclass(frozen=True)
@@ -64,8 +73,8 @@ class LastBreak(FirstBreak):
     For forms that are wrong only near zero (log(1 + x), exp(x) - 1): the largest broken m.
     """
 
-    def check(self, evidence: Evidence) -> tuple[bool, str]:
-        return _near(evidence.last(self.quantity, self.condition), self.at, self.tolerance)
+    def position(self, evidence: Evidence) -> float | None:
+        return evidence.last(self.quantity, self.condition)
 
 
 def _near(measured: float | None, at: float, tolerance: float) -> tuple[bool, str]:
@@ -73,6 +82,11 @@ def _near(measured: float | None, at: float, tolerance: float) -> tuple[bool, st
         return False, "never"
     text = f"{measured:.2f}" if tolerance >= 0.01 else f"{measured:.3g}"
     return abs(measured - at) <= tolerance, text
+
+
+def _measures(series: str) -> str:
+    """ "unstable_grad" -> "grad"."""
+    return series.rsplit("_", 1)[1]
 
 
 @dataclass(frozen=True)
@@ -85,6 +99,13 @@ class Measured:
     quantity: str
     expected: float
     rtol: float = 0.01
+
+    @property
+    def measures(self) -> str:
+        return _measures(self.quantity)
+
+    def position(self, evidence: Evidence) -> float:
+        return self.m
 
     def check(self, evidence: Evidence) -> tuple[bool, str]:
         got = evidence.at(self.m, self.quantity)
@@ -102,6 +123,13 @@ class Ratio:
     denominator: str
     expected: float
     rtol: float = 0.05
+
+    @property
+    def measures(self) -> str:
+        return _measures(self.numerator)
+
+    def position(self, evidence: Evidence) -> float:
+        return self.m
 
     def check(self, evidence: Evidence) -> tuple[bool, str]:
         top, bottom = evidence.at(self.m, self.numerator), evidence.at(self.m, self.denominator)

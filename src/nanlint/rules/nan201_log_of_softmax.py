@@ -35,7 +35,7 @@ class LogOfSoftmax(LogOfRule):
     name = "log-of-softmax"
     summary = "log() of softmax probabilities instead of log_softmax"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("log(",)
+    triggers = ("log(", "log_(")
     kinds = frozenset({Kind.PROB_SOFTMAX})
     remote_rewrite = ToLogSpace()
 

@@ -30,7 +30,7 @@ class LogOfSigmoid(LogOfRule):
     name = "log-of-sigmoid"
     summary = "log(sigmoid(x)) or log(1 - sigmoid(x)) instead of logsigmoid"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("log(",)
+    triggers = ("log(", "log_(")
     kinds = frozenset({Kind.PROB_SIGMOID, Kind.SIGMOID_COMPLEMENT})
     transforms = frozenset({"complement"})
     remote_rewrite = Remove()

@@ -36,7 +36,7 @@ class LogSumExp(LogOfRule):
     name = "log-sum-exp"
     summary = "log(sum(exp(x))) instead of logsumexp"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("exp",)
+    triggers = ("log(", "log_(")
     kinds = frozenset({Kind.SUM_EXP})
     transforms = frozenset({"sum"})
 

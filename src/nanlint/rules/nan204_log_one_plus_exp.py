@@ -24,7 +24,7 @@ class LogOnePlusExp(LogOfRule):
     name = "log-one-plus-exp"
     summary = "log(1 + exp(x)) or log1p(exp(x)) instead of softplus"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("exp",)
+    triggers = ("log(", "log_(", "log1p(")
     operations = ("log", "log1p")
     kinds = frozenset().union(*_KINDS.values())
     transforms = frozenset({"add_one"})

@@ -20,7 +20,7 @@ class LogOnePlus(LogOfRule):
     summary = "log(1 + x) instead of log1p(x)"
     fix_availability = FixAvailability.SOMETIMES
     default_enabled = False
-    triggers = ("log",)
+    triggers = ("log(", "log_(")
     kinds = frozenset({Kind.ONE_PLUS})
 
     def consequence(self, call: LogCall) -> str:

@@ -24,7 +24,7 @@ class ExpMinusOne(Rule):
     summary = "exp(x) - 1 instead of expm1(x)"
     fix_availability = FixAvailability.SOMETIMES
     default_enabled = False
-    triggers = ("exp",)
+    triggers = ("exp(", "exp_(")
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
         for fact in analysis.operations.values():

@@ -25,7 +25,7 @@ class ManualSigmoid(HandWrittenRule):
     name = "manual-sigmoid"
     summary = "Hand-written sigmoid 1 / (1 + exp(-x)) or exp(x) / (1 + exp(x))"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("exp",)
+    triggers = ("exp(", "exp_(")
     kind = Kind.PROB_SIGMOID
     activation = "sigmoid"
     fix_title = "Use `torch.sigmoid`"

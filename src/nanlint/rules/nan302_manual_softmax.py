@@ -32,7 +32,7 @@ class ManualSoftmax(HandWrittenRule):
     name = "manual-softmax"
     summary = "Hand-written softmax exp(x) / exp(x).sum(d, keepdim=True) without a max shift"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("exp",)
+    triggers = ("exp(", "exp_(")
     kind = Kind.PROB_SOFTMAX
     activation = "softmax"
     fix_title = "Use `torch.softmax`"

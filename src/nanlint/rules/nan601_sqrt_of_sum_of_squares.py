@@ -65,7 +65,7 @@ class SqrtOfSumOfSquares(Rule):
     name = "sqrt-of-sum-of-squares"
     summary = "sqrt of a sum of squares instead of torch.linalg.vector_norm"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("sqrt", "0.5")
+    triggers = ("sqrt", "** 0.5", "**0.5", "pow(")
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
         for root in _roots(analysis):

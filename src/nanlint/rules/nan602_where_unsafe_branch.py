@@ -88,7 +88,7 @@ class WhereUnsafeBranch(Rule):
     name = "where-unsafe-branch"
     summary = "torch.where masking log / sqrt / division of an operand whose invalid values it selects away"
     fix_availability = FixAvailability.DISPLAY_ONLY
-    triggers = ("where",)
+    triggers = ("where(",)
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
         wheres = list(operation_calls(analysis, "where"))

@@ -1,0 +1,322 @@
+"""Every command the README shows, run in the README's own example project.
+
+Each command in a ```sh block (and each `run:` of the GitHub Actions snippet) is either run
+here, in a fresh copy of the Usage section's project, and checked against what the README
+says it does, or listed in NOT_RUN with the reason it cannot run in a test and what is
+checked instead. A command added to or changed in the README without an entry here fails.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+import readme
+from conftest import ROOT
+from nanlint.docs import with_rule_table
+from nanlint.rules import ALL_RULES
+
+TRAIN = readme.project_files()["train.py"]
+MODELS = readme.project_files()["models.py"]
+BCE = "binary_cross_entropy(torch.sigmoid(logits), targets)"
+BCE_FIXED = "binary_cross_entropy_with_logits(logits, targets)"
+SOFTMAX = "nn.Sequential(nn.Linear(features, classes), nn.Softmax(dim=-1))"
+SOFTMAX_FIXED = "nn.Sequential(nn.Linear(features, classes))"
+NAN103 = (
+    "train.py:11:28: NAN103 Softmax probabilities from `nn.Softmax, last layer of self.net`"
+    " (models.py:8) via `Classifier.forward` reach `F.cross_entropy`"
+)
+NAN101 = "train.py:15:35: NAN101 [*] Sigmoid probabilities from `torch.sigmoid` (line 15)"
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a command does: its exit code, what it prints, which files it changes or writes.
+
+    Every file of the project that is not in `changed` or `written` must stay as it was.
+    """
+
+    exit: int
+    stdout: tuple[str, ...] = ()  # each appears in stdout
+    absent: tuple[str, ...] = ()  # none appears in stdout
+    stderr: tuple[str, ...] = ()
+    changed: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # old -> new
+    written: tuple[str, ...] = ()
+    extra: dict[str, str] = field(default_factory=dict)  # files added to the project first
+    check: Callable[[Path, str], None] | None = None  # (project, stdout) -> asserts
+
+
+def _lines(count: int) -> Callable[[Path, str], None]:
+    def check(project: Path, stdout: str) -> None:
+        assert len(stdout.splitlines()) == count, stdout
+
+    return check
+
+
+def _json(project: Path, stdout: str) -> None:
+    items = json.loads(stdout)
+    assert sorted((item["filename"], item["code"]) for item in items) == [
+        (str(project / "train.py"), "NAN101"),
+        (str(project / "train.py"), "NAN103"),
+    ]
+
+
+def _sarif(project: Path, stdout: str) -> None:
+    log = json.loads((project / "nanlint.sarif").read_text())
+    jsonschema.validate(log, json.loads((ROOT / "tests/data/sarif-schema-2.1.0.json").read_text()))
+    (run,) = log["runs"]
+    assert sorted(result["ruleId"] for result in run["results"]) == ["NAN101", "NAN103"]
+
+
+def _gitlab(project: Path, stdout: str) -> None:
+    report = json.loads((project / "gl-code-quality-report.json").read_text())
+    assert sorted(issue["check_name"] for issue in report) == ["NAN101", "NAN103"]
+    assert all(issue["location"]["path"] == "train.py" for issue in report)
+    assert len({issue["fingerprint"] for issue in report}) == 2
+
+
+def _fixed_source(project: Path, stdout: str) -> None:
+    assert stdout == TRAIN.replace(BCE, BCE_FIXED)
+
+
+def _named_file_is_linted_without_force_exclude(project: Path, stdout: str) -> None:
+    plain = readme.shell("nanlint check build/model.py", project)
+    assert plain.returncode == 1 and "build/model.py:15:35: NAN101" in plain.stdout
+
+
+def _configuration_applies_without_isolated(project: Path, stdout: str) -> None:
+    plain = readme.shell("nanlint check", project)
+    assert plain.returncode == 0 and "All checks passed!" in plain.stdout
+
+
+RULE_COUNT = len(ALL_RULES)
+
+RUN: dict[str, Expect] = {
+    # Check
+    "nanlint check": Expect(1, (NAN103, NAN101, "Found 2 errors.")),
+    "nanlint check models.py train.py --output-format concise": Expect(
+        1,
+        (f"{NAN103}: it applies log_softmax itself", NAN101, "Found 2 errors."),
+        check=_lines(4),
+    ),
+    "nanlint check --statistics": Expect(
+        1, ("1  NAN101  [*] sigmoid-into-bce-loss\n1  NAN103      softmax-into-cross-entropy",)
+    ),
+    "nanlint check --select NAN1 --ignore NAN103": Expect(
+        1, (NAN101, "Found 1 error."), ("NAN103",)
+    ),
+    "nanlint check --exit-zero": Expect(0, (NAN103, NAN101, "Found 2 errors.")),
+    # Fix
+    "nanlint check --diff": Expect(
+        1,
+        ("--- train.py", f"-    return F.{BCE}", f"+    return F.{BCE_FIXED}"),
+        ("models.py\n",),
+        stderr=("Would fix 1 error.",),
+    ),
+    "nanlint check --fix": Expect(
+        1,
+        (NAN103, "Found 2 errors (1 fixed, 1 remaining)."),
+        changed={"train.py": ((BCE, BCE_FIXED),)},
+    ),
+    "nanlint check --fix --unsafe-fixes": Expect(
+        0,
+        ("Found 2 errors (2 fixed, 0 remaining).",),
+        changed={"train.py": ((BCE, BCE_FIXED),), "models.py": ((SOFTMAX, SOFTMAX_FIXED),)},
+    ),
+    "nanlint check --fix --exit-non-zero-on-fix": Expect(
+        1, changed={"train.py": ((BCE, BCE_FIXED),)}
+    ),
+    "cat train.py | nanlint check --stdin-filename train.py --fix": Expect(
+        1, stderr=("Found 2 errors (1 fixed, 1 remaining).",), check=_fixed_source
+    ),
+    # Rules and reproductions
+    "nanlint rule NAN101": Expect(0, ("# NAN101 sigmoid-into-bce-loss\n", "## Fix safety")),
+    "nanlint rule --all": Expect(0, ("NAN101  sigmoid-into-bce-loss",), check=_lines(RULE_COUNT)),
+    "nanlint repro NAN101": Expect(
+        0, ("loss pinned at 100 from 16.64 (measured 16.64): ok", "  CONFIRMED")
+    ),
+    "nanlint repro NAN101 --plot plots": Expect(
+        0,
+        ("  CONFIRMED", "wrote plots/NAN101.png\nwrote plots/NAN101.svg"),
+        written=("plots/NAN101.png", "plots/NAN101.svg"),
+    ),
+    # Configuration
+    "nanlint check --config ci/nanlint.toml": Expect(
+        1,
+        (NAN103, "Found 1 error."),
+        ("NAN101",),
+        extra={"ci/nanlint.toml": 'select = ["NAN103"]\n'},
+    ),
+    "nanlint check --isolated": Expect(
+        1,
+        ("Found 2 errors.",),
+        extra={"pyproject.toml": '[tool.nanlint]\nignore = ["ALL"]\n'},
+        check=_configuration_applies_without_isolated,
+    ),
+    "nanlint check --force-exclude build/model.py": Expect(
+        0,
+        ("All checks passed!",),
+        extra={"build/model.py": TRAIN},
+        check=_named_file_is_linted_without_force_exclude,
+    ),
+    # Output formats and CI
+    "nanlint check --output-format json": Expect(1, check=_json),
+    "nanlint check --output-format sarif > nanlint.sarif": Expect(
+        1, written=("nanlint.sarif",), check=_sarif
+    ),
+    "nanlint check --output-format gitlab > gl-code-quality-report.json": Expect(
+        1, written=("gl-code-quality-report.json",), check=_gitlab
+    ),
+    "nanlint check --output-format github": Expect(
+        1,
+        (
+            "::error file=train.py,line=11,col=28,endLine=11,endColumn=36,title=NAN103::",
+            "::error file=train.py,line=15,col=35,endLine=15,endColumn=56,title=NAN101::",
+        ),
+        check=_lines(2),
+    ),
+    # Notebooks
+    "nanlint check training.ipynb": Expect(
+        1,
+        ("training.ipynb:cell 4:1:31: NAN101 [*] Sigmoid probabilities",),
+        extra={"training.ipynb": (ROOT / "tests/data/training.ipynb").read_text()},
+    ),
+    # flake8
+    "flake8 --select NAN train.py": Expect(
+        1, ("train.py:15:35: NAN101 Sigmoid probabilities",), ("NAN103",), check=_lines(1)
+    ),
+}
+
+
+def _setup_run_command(command: str) -> None:
+    lint = command.split(" && ", 1)[1]
+    done = readme.shell(lint, ROOT)
+    golden = ROOT / "tests/golden/projects/example_project.diagnostics"
+    expected = [line.split(" fix=")[0] for line in golden.read_text().splitlines()]
+    found = re.findall(r"^fixtures/example_project/(\S+: NAN\d+)", done.stdout, re.M)
+    assert done.returncode == 1, done.stdout
+    assert [f.replace(": ", " ") for f in found] == expected, done.stdout
+    assert f"Found {len(expected)} errors." in done.stdout, done.stdout
+
+
+def _in_ci_script(command: str) -> None:
+    assert command in (ROOT / ".ci" / "run").read_text().splitlines()
+
+
+def _rule_table_is_current(command: str) -> None:
+    assert (ROOT / command.split()[1]).is_file()
+    assert with_rule_table(readme.TEXT) == readme.TEXT, f"run {command}"
+
+
+def _golden_switch_exists(command: str) -> None:
+    variable, rest = command.split(" ", 1)[0].split("=")[0], command.split()[-1]
+    assert (ROOT / rest).is_file()
+    assert f'"{variable}"' in (ROOT / "tests" / "conftest.py").read_text()
+
+
+def _suite_exists(command: str) -> None:
+    assert (ROOT / "tests").is_dir() and "[tool.pytest.ini_options]" in _pyproject()
+
+
+def _ruff_is_configured(command: str) -> None:
+    assert "[tool.ruff]" in _pyproject()
+    assert readme.shell("ruff --version", ROOT).returncode == 0
+
+
+def _published_name(command: str) -> None:
+    assert command == "pip install " + _pyproject().split('name = "', 1)[1].split('"')[0]
+
+
+def _corpus_script_runs(command: str) -> None:
+    script = command.split()[1]
+    assert readme.shell(f"python {script} --help", ROOT).returncode == 0
+
+
+def _pyproject() -> str:
+    return (ROOT / "pyproject.toml").read_text()
+
+
+# command -> (why it is not run here, what is checked instead)
+NOT_RUN: dict[str, tuple[str, Callable[[str], None]]] = {
+    "python -m pip install . && python -m nanlint check fixtures/example_project": (
+        "pip install needs the network and changes this environment; the check after && runs",
+        _setup_run_command,
+    ),
+    "python -m pip install -e '.[test]' -c constraints.txt && python -m pytest": (
+        "it installs and runs this very suite; .ci/run runs it",
+        _in_ci_script,
+    ),
+    "python scripts/generate_rule_pages.py": (
+        "it rewrites this checkout's rules/ and README (test_docs checks its output is committed)",
+        _rule_table_is_current,
+    ),
+    "NANLINT_UPDATE_GOLDEN=1 python -m pytest tests/test_fixtures.py": (
+        "it rewrites this checkout's golden files",
+        _golden_switch_exists,
+    ),
+    "python -m pytest": ("it is this very suite", _suite_exists),
+    "ruff format . && ruff check .": ("it reformats this checkout", _ruff_is_configured),
+    "python scripts/corpus_check.py --mutate 3000": (
+        "it downloads four wheels and runs for half an hour; its --help runs",
+        _corpus_script_runs,
+    ),
+    "pip install nanlint": (
+        "the GitHub Actions step installs the published package: needs the network",
+        _published_name,
+    ),
+}
+
+
+def actions_steps() -> list[dict]:
+    (workflow,) = (
+        block for block in readme.blocks("yaml") if block.startswith("# .github/workflows/")
+    )
+    return yaml.safe_load(workflow)["jobs"]["nanlint"]["steps"]
+
+
+def readme_commands() -> list[str]:
+    shown = readme.commands() + [step["run"] for step in actions_steps() if "run" in step]
+    return list(dict.fromkeys(shown))
+
+
+def test_every_readme_command_is_run_or_accounted_for():
+    assert sorted(readme_commands()) == sorted([*RUN, *NOT_RUN])
+
+
+@pytest.mark.parametrize("command", list(RUN))
+def test_readme_command_does_what_the_readme_says(tmp_path, command):
+    expect = RUN[command]
+    project = readme.write_project(tmp_path, expect.extra)
+    before = readme.snapshot(project)
+    done = readme.shell(command, project)
+    assert done.returncode == expect.exit, done.stdout + done.stderr
+    for text in expect.stdout:
+        assert text in done.stdout
+    for text in expect.absent:
+        assert text not in done.stdout
+    for text in expect.stderr:
+        assert text in done.stderr
+    after = readme.snapshot(project)
+    assert sorted(set(after) - set(before)) == sorted(expect.written)
+    for name, content in before.items():
+        text = after[name].decode()
+        if name in expect.changed:
+            for old, new in expect.changed[name]:
+                assert old not in text and new in text, text
+        else:
+            assert after[name] == content, f"{command} changed {name}"
+    if expect.check is not None:
+        expect.check(project, done.stdout)
+
+
+@pytest.mark.parametrize("command", list(NOT_RUN))
+def test_readme_command_that_cannot_run_here_is_checked_otherwise(command):
+    _reason, check = NOT_RUN[command]
+    check(command)
