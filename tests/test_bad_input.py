@@ -16,6 +16,7 @@ from conftest import BCE_BAD, BCE_FIXED, BCE_MESSAGE, nanlint
 from nanlint import parsing, runner
 from nanlint.analysis.project import Project
 from nanlint.rules import get_rule
+from nanlint.source import SourceFile
 
 GOOD = f"good.py:4:31: {BCE_MESSAGE}"
 CE = "import torch.nn.functional as F\nloss = F.cross_entropy(x, y)\n"  # makes a file parsed
@@ -123,6 +124,49 @@ AND_CHAIN = "x = a" + " and a" * 20_000 + "\n"
 )
 def test_a_bad_file_is_reported_and_the_rest_linted(project, data, report):
     assert_reported_and_untouched(project, "bad.py", data, report)
+
+
+@pytest.mark.parametrize(
+    "data, report",
+    [
+        pytest.param(
+            b'{"cells": [',
+            "bad.ipynb:1:1: NotebookError: not valid JSON: Expecting value: line 1 column 12"
+            " (char 11)",
+            id="truncated-json",
+        ),
+        pytest.param(
+            b"",
+            "bad.ipynb:1:1: NotebookError: not valid JSON: Expecting value: line 1 column 1"
+            " (char 0)",
+            id="empty",
+        ),
+        pytest.param(
+            b"\xff\xfe{}",
+            "bad.ipynb:1:1: NotebookError: not valid JSON: 'utf-8' codec can't decode byte 0xff"
+            " in position 0: invalid start byte",
+            id="not-utf-8",
+        ),
+        pytest.param(
+            b"[1, 2]",
+            "bad.ipynb:1:1: NotebookError: not a Jupyter notebook in nbformat 4 (no `cells` list)",
+            id="not-a-notebook",
+        ),
+        pytest.param(
+            b"[" * 100_000,
+            "bad.ipynb:1:1: NotebookError: not a notebook: its JSON nests too deeply",
+            id="deeply-nested-json",
+        ),
+        pytest.param(
+            b'{"cells": [{"cell_type": "code", "source": ["loss = F.cross_entropy(\\n"]}],'
+            b' "metadata": {}, "nbformat": 4}',
+            "bad.ipynb:cell 1:1:23: SyntaxError: '(' was never closed",
+            id="syntax-error-in-a-cell",
+        ),
+    ],
+)
+def test_a_bad_notebook_is_reported_and_the_rest_linted(project, data, report):
+    assert_reported_and_untouched(project, "bad.ipynb", data, report)
 
 
 @pytest.mark.parametrize(
@@ -341,6 +385,23 @@ def test_an_unexpected_error_elsewhere_is_an_internal_error_not_a_traceback(proj
     assert result.exit_code == 2
     assert result.stderr == "error: internal error on .: KeyError: 'boom'\n"
     assert (project / "good.py").read_text() == BCE_BAD
+
+
+def test_an_unexpected_error_reading_one_file_costs_that_file(project, monkeypatch):
+    (project / "bad.py").write_text(BCE_BAD)
+    from_bytes = SourceFile.from_bytes
+
+    def fail_on_bad(path, data):
+        if path.name == "bad.py":
+            raise KeyError("boom")
+        return from_bytes(path, data)
+
+    monkeypatch.setattr(SourceFile, "from_bytes", fail_on_bad)
+    result = concise("--fix")
+    assert result.exit_code == 2
+    assert result.stderr == "error: internal error on bad.py: KeyError: 'boom'\n"
+    assert result.stdout == "Found 1 error (1 fixed, 0 remaining).\n"
+    assert (project / "bad.py").read_text() == BCE_BAD
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="file names must be bytes, not UTF-8")

@@ -106,17 +106,24 @@ def _selector(config: Config):
 def _read(path: Path, data: bytes, inputs: _Inputs, result: RunResult) -> None:
     inputs.data[path] = data
     try:
-        if path.suffix == ".ipynb":
-            notebook = Notebook.from_bytes(path, data)
-            if notebook is None:  # not a Python notebook
-                return
-            inputs.notebooks[path] = notebook
-            inputs.sources.append(notebook.source)
-        else:
-            inputs.sources.append(SourceFile.from_bytes(path, data))
+        _decode(path, data, inputs)
     except (DecodeError, NotebookError) as error:
         line = getattr(error, "line", 1)
         result.diagnostics.append(_file_problem(path, f"{type(error).__name__}: {error}", line))
+    except Exception as error:  # a bug in nanlint costs this file, not the run
+        result.errors.append(InternalError(str(path), None, f"{type(error).__name__}: {error}"))
+
+
+def _decode(path: Path, data: bytes, inputs: _Inputs) -> None:
+    """Add the file to `inputs`: a notebook as its module (nothing for a non-Python one)."""
+    if path.suffix == ".ipynb":
+        notebook = Notebook.from_bytes(path, data)
+        if notebook is None:  # not a Python notebook
+            return
+        inputs.notebooks[path] = notebook
+        inputs.sources.append(notebook.source)
+    else:
+        inputs.sources.append(SourceFile.from_bytes(path, data))
 
 
 def _fix(inputs: _Inputs, options: CheckOptions, result: RunResult) -> None:
