@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import argparse
 import collections
+import concurrent.futures
 import io
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -43,7 +45,7 @@ CORPORA = {
     "pytorch-lightning": "2.6.6",
 }
 DEFAULT_CACHE = Path.home() / ".cache" / "nanlint-corpora"
-CHUNK = 400  # mutated files per nanlint process
+CHUNK = 250  # mutated files per nanlint process
 
 
 @dataclass
@@ -60,7 +62,7 @@ def empty_directory(work: Path) -> Path:
     """Where nanlint runs: `python -m` puts the working directory on sys.path, so it must not
     hold the corpus (a module there named like one of nanlint's imports would shadow it)."""
     path = work / "empty"
-    path.mkdir(exist_ok=True)
+    path.mkdir(exist_ok=True)  # (several threads may ask at once)
     return path
 
 
@@ -122,8 +124,11 @@ def fixable(diagnostics: list[dict]) -> list[dict]:
     return [d for d in diagnostics if d["fix"] and d["fix"]["applicability"] != "display-only"]
 
 
-def check_and_fix(label: str, paths: list[str], root: Path, cwd: Path) -> tuple[list[str], dict]:
-    """Lint, fix, re-lint and re-fix `paths` (inside `root`, a copy); the failures and stats."""
+def check_and_fix(
+    label: str, paths: list[str], root: Path, cwd: Path, again: bool = True
+) -> tuple[list[str], dict]:
+    """Lint and fix `paths` (inside `root`, a copy), then (with `again`) lint and fix them a
+    second time; the failures and the numbers."""
     failures: list[str] = []
     before = python_files(root)
     started = time.perf_counter()
@@ -141,19 +146,8 @@ def check_and_fix(label: str, paths: list[str], root: Path, cwd: Path) -> tuple[
         for path in changed
         if compiles(before[path], path) and not compiles(after[path], path)
     ]
-    rechecked = nanlint(["check", "--unsafe-fixes", "--output-format", "json", *paths], cwd)
-    failures += [f"{label} second check: {p}" for p in rechecked.problems]
-    failures += [
-        f"{label}: still fixable after --fix: {d['filename']}:{d['location']['row']} {d['code']}"
-        for d in fixable(rechecked.diagnostics)
-    ]
-    refixed = nanlint(["check", "--fix", "--unsafe-fixes", *paths], cwd)
-    failures += [f"{label} second fix: {p}" for p in refixed.problems]
-    failures += [
-        f"{label}: the second --fix changed {path}"
-        for path, data in python_files(root).items()
-        if data != after[path]
-    ]
+    if again:
+        failures += second_run(label, paths, root, cwd, after)
     stats = {
         "files": len(before),
         "diagnostics": by_rule(checked.diagnostics),
@@ -164,6 +158,24 @@ def check_and_fix(label: str, paths: list[str], root: Path, cwd: Path) -> tuple[
         "fix seconds": round(fixed_in, 1),
     }
     return failures, stats
+
+
+def second_run(label: str, paths: list[str], root: Path, cwd: Path, fixed: dict) -> list[str]:
+    """After --fix: nothing is left to fix, and fixing again changes nothing."""
+    rechecked = nanlint(["check", "--unsafe-fixes", "--output-format", "json", *paths], cwd)
+    failures = [f"{label} second check: {p}" for p in rechecked.problems]
+    failures += [
+        f"{label}: still fixable after --fix: {d['filename']}:{d['location']['row']} {d['code']}"
+        for d in fixable(rechecked.diagnostics)
+    ]
+    refixed = nanlint(["check", "--fix", "--unsafe-fixes", *paths], cwd)
+    failures += [f"{label} second fix: {p}" for p in refixed.problems]
+    failures += [
+        f"{label}: the second --fix changed {path}"
+        for path, data in python_files(root).items()
+        if data != fixed[path]
+    ]
+    return failures
 
 
 def corpus_run(name: str, source: Path, work: Path) -> list[str]:
@@ -216,27 +228,34 @@ def mutation_run(sources: list[Path], count: int, seed: int, work: Path, cache: 
             if any(token in text for token in triggers):
                 candidates.append(text)
     rng = random.Random(seed)
-    mutants = work / "mutants"
-    mutants.mkdir()
+    chunks: list[Path] = []
     written = 0
     while written < count:
         mutated = mutate(rng.choice(candidates), rng)
-        if mutated is not None:
-            (mutants / f"m{written:05d}.py").write_text(mutated, encoding="utf-8")
-            written += 1
+        if mutated is None:
+            continue
+        if written % CHUNK == 0:
+            chunks.append(work / "mutants" / f"chunk{len(chunks):02d}")
+            chunks[-1].mkdir(parents=True)
+        (chunks[-1] / f"m{written:05d}.py").write_text(mutated, encoding="utf-8")
+        written += 1
     print(f"== mutation: {written} mutants of {len(candidates)} files, seed {seed}")
-    failures: list[str] = []
-    totals: collections.Counter = collections.Counter()
-    paths = sorted(str(p) for p in mutants.glob("*.py"))
-    for first in range(0, len(paths), CHUNK):
-        chunk = paths[first : first + CHUNK]
-        problems, stats = check_and_fix("mutants", chunk, mutants, empty_directory(work))
-        totals.update(stats["diagnostics"])
-        if problems:
-            failures += problems
-            failures += keep_crashers(chunk, work, cache)
-    report("mutation", {"mutants": written, "diagnostics": totals})
-    return failures
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:
+        results = list(pool.map(lambda chunk: mutants_run(chunk, work, cache), chunks))
+    totals = sum((stats["diagnostics"] for _, stats in results), collections.Counter())
+    seconds = round(time.perf_counter() - started)
+    report("mutation", {"mutants": written, "diagnostics": totals, "seconds": seconds})
+    return [failure for failures, _ in results for failure in failures]
+
+
+def mutants_run(chunk: Path, work: Path, cache: Path) -> tuple[list[str], dict]:
+    """Check and fix one chunk of mutants (in one process each); find the crashers."""
+    paths = sorted(str(p) for p in chunk.glob("*.py"))
+    failures, stats = check_and_fix(chunk.name, paths, chunk, empty_directory(work), again=False)
+    if failures:
+        failures += keep_crashers(paths, work, cache)
+    return failures, stats
 
 
 def keep_crashers(paths: list[str], work: Path, cache: Path) -> list[str]:
