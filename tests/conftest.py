@@ -95,3 +95,35 @@ def reproduced():
     from nanlint.docs import reproductions
 
     return reproductions()
+
+
+# A file with one safe NAN101 fix, its fixed form and its concise diagnostic.
+BCE_BAD = (
+    "import torch\nimport torch.nn.functional as F\n\n"
+    "loss = F.binary_cross_entropy(torch.sigmoid(z), y)\n"
+)
+BCE_FIXED = BCE_BAD.replace(
+    "binary_cross_entropy(torch.sigmoid(z), y)", "binary_cross_entropy_with_logits(z, y)"
+)
+BCE_MESSAGE = (
+    "NAN101 [*] Sigmoid probabilities from `torch.sigmoid` (line 4) reach"
+    " `F.binary_cross_entropy`: BCELoss clamps log() at -100, so a confidently wrong logit"
+    " beyond 16.6 gives a loss stuck at 100 and a gradient of exactly zero in float32"
+    " (6.2 in bfloat16)"
+)
+
+
+def nanlint(*args: str):
+    """Run the CLI in-process; a crash fails the test with its traceback."""
+    from click.testing import CliRunner
+
+    from nanlint.cli import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def inside(tmp_path, monkeypatch):
+    """Run the test inside an empty temporary directory; returns it."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

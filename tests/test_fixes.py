@@ -203,3 +203,8 @@ def test_a_copied_node_keeps_its_own_parentheses():
         fixed(code, rules)
         == "import torch\n\ny = (a + b).log_softmax(-1)\nz = (a + b).logsumexp(1)\n"
     )
+
+
+def test_a_fix_whose_own_edits_overlap_is_never_applied():
+    torn, fine = fix(edit(0, 5, "a"), edit(3, 8, "b")), fix(edit(8, 9, "c"))
+    assert select_compatible([torn, fine]) == [fine]

@@ -251,6 +251,11 @@ def _benchmark_arguments_parse(command: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
+def _corpus_script_runs(command: str) -> None:
+    script = command.split()[1]
+    assert readme.shell(f"python {script} --help", ROOT).returncode == 0
+
+
 def _pyproject() -> str:
     return (ROOT / "pyproject.toml").read_text()
 
@@ -286,6 +291,10 @@ NOT_RUN: dict[str, tuple[str, Callable[[str], None]]] = {
     "python bench/run.py --json bench.json": (
         "it downloads the corpora and takes most of an hour; its options are parsed",
         _benchmark_arguments_parse,
+    ),
+    "python scripts/corpus_check.py --mutate 3000": (
+        "it downloads four wheels and runs for half an hour; its --help runs",
+        _corpus_script_runs,
     ),
     "pip install nanlint": (
         "the GitHub Actions step installs the published package: needs the network",

@@ -19,6 +19,13 @@ def _codes(values: tuple[str, ...]) -> list[str] | None:
     return [part for value in values for part in value.split(",") if part.strip()]
 
 
+def _escape_unencodable_output() -> None:
+    """Print what the terminal cannot encode (a file name that is not UTF-8, say) as escapes."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nanlint")
 def main() -> None:
@@ -98,6 +105,7 @@ def check(
     from nanlint.runner import CheckOptions, run_check
     from nanlint.selection import SelectorError, validate
 
+    _escape_unencodable_output()
     if stdin_filename is not None:
         paths = (stdin_filename,)
     paths = tuple(paths) or (Path("."),)

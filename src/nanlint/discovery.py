@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -88,7 +89,7 @@ def discover(paths: list[Path], exclusions: Exclusions, force_exclude: bool = Fa
         elif path.is_file():
             files[path] = None
         else:
-            problems.append((path, "not a regular file (a broken symlink?)"))
+            problems.append((path, not_a_file(path)))
     return Discovered(sorted(files), problems)
 
 
@@ -112,4 +113,17 @@ def _walk(root: Path, exclusions: Exclusions, problems: list[tuple[Path, str]]):
             if os.path.isfile(joined):
                 yield Path(joined)
             else:
-                problems.append((Path(joined), "not a regular file (a broken symlink?)"))
+                problems.append((Path(joined), not_a_file(joined)))
+
+
+def not_a_file(path: str) -> str:
+    """Why `path`, which exists as a name, cannot be read as a file."""
+    try:
+        os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "symbolic link loop"
+        if error.errno == errno.ENOENT:
+            return "broken symbolic link"
+        return error.strerror or str(error)
+    return "not a regular file"

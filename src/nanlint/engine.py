@@ -2,30 +2,31 @@
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import gc
 import os
-import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nanlint.catalog import RuleInfo
 from nanlint.diagnostics import Diagnostic, Related
-from nanlint.fixes import Fix, apply_edits, select_compatible
+from nanlint.fixes import Applicability, Fix, apply_edits, select_compatible
 from nanlint.noqa import apply_suppressions
 from nanlint.source import Position, SourceFile, Span
 
 if TYPE_CHECKING:  # the analysis (and libcst) is imported only when a file needs it
-    import libcst as cst
 
     from nanlint.analysis.project import Project
     from nanlint.rules.base import Finding, Rule
 
 # Enough for chains of dependent fixes; a file that still changes after this is reported as is.
 MAX_FIX_ROUNDS = 10
+TOO_DEEP_TO_ANALYSE = "ParseError: skipped, the code nests too deeply for the analysis"
+# Why a fix is withheld (see also fix_files).
+WOULD_NOT_PARSE = "the fixed code would not parse, so it was not written"
+OUTSIDE = "it edits files that are not being linted"
 
 
 @dataclass
@@ -59,6 +60,7 @@ class Report:
     fixed: int = 0
     withheld: list[str] = field(default_factory=list)
     errors: list[InternalError] = field(default_factory=list)
+    applied: list[Fix] = field(default_factory=list)  # the fixes behind `fixed`
 
 
 ProjectFactory = Callable[[dict], "Project"]
@@ -150,13 +152,18 @@ def _analyse(
     tokens = {
         token for source in sources for rule in select(source).rules for token in rule.triggers
     }
-    project = make_project({source.path: source for source in sources})
-    with _fewer_collections():
-        analyses, failures = project.analyze(analysed, candidates, sorted(tokens))
+    try:
+        project = make_project({source.path: source for source in sources})
+        with _fewer_collections():
+            analyses, failures = project.analyze(analysed, candidates, sorted(tokens))
+    except Exception as error:  # a bug in the project pass: every analysed file reports it
+        analyses, failures = {}, []
+        message = f"{type(error).__name__}: {error}"
+        errors += [InternalError(str(source.path), None, message) for source in analysed]
     for source, error in failures:
         failed.add(source.path)
         if isinstance(error, RecursionError):
-            found[source.path].append(_unparsable(source, "the file nests too deeply to analyse"))
+            found[source.path].append(_file_level(source, TOO_DEEP_TO_ANALYSE))
         else:
             errors.append(InternalError(str(source.path), None, f"{type(error).__name__}: {error}"))
     for source in sources:
@@ -169,6 +176,10 @@ def _analyse(
                 found[source.path].extend(
                     to_diagnostic(rule, finding, source) for finding in rule.check(analysis)
                 )
+            except RecursionError:
+                failed.add(source.path)
+                found[source.path] = [_file_level(source, TOO_DEEP_TO_ANALYSE)]
+                break
             except Exception as error:
                 failed.add(source.path)
                 errors.append(
@@ -194,67 +205,94 @@ def fix_files(
     select: Selector,
     unsafe: bool,
     make_project: ProjectFactory = project_for,
+    read_only: frozenset[Path] = frozenset(),
 ) -> Report:
     """Apply fixes (across files, each fix all or nothing) until none is left; report the rest.
 
-    A fix is applied only when every file it edits is one of `sources` and every edited file
-    still parses; a fix that would break a file is withheld, and said so.
+    A fix is applied only when every file it edits is one of `sources`, not `read_only`, and
+    still parses after the fix. Any other fix is withheld: the next rounds go on without it,
+    and its diagnostic says so (its fix becomes display-only). A file with an internal error
+    is not fixed.
     """
     current = {source.path: source for source in sources}
-    fixed = 0
-    withheld: list[str] = []
+    applied: list[Fix] = []
+    withheld: dict[tuple, tuple[str, str]] = {}  # _identity(fix) -> (title, reason)
     for _ in range(MAX_FIX_ROUNDS):
         diagnostics, errors = lint_files(list(current.values()), select, make_project)
-        if errors:
-            break
-        fixes = [d.fix for d in diagnostics if d.fix is not None and d.fix.applies(unsafe)]
-        inside = [fix for fix in fixes if fix.paths <= current.keys()]
+        failing = {error.path for error in errors}  # no fix touches a file a rule failed on
+        fixes = [
+            d.fix
+            for d in diagnostics
+            if d.fix is not None
+            and d.fix.applies(unsafe)
+            and not any(str(path) in failing for path in d.fix.paths)
+        ]
         for fix in fixes:
-            if fix not in inside:
-                _withhold(withheld, fix, "it edits files that are not being linted")
-        chosen = _parsing_fixes(current, select_compatible(inside), withheld)
-        if not chosen:
+            if not fix.paths <= current.keys():
+                withheld.setdefault(_identity(fix), (fix.title, OUTSIDE))
+            elif fix.paths & read_only:
+                links = ", ".join(sorted(str(path) for path in fix.paths & read_only))
+                reason = f"it edits the symbolic link {links}, which --fix does not replace"
+                withheld.setdefault(_identity(fix), (fix.title, reason))
+        fixes = [fix for fix in fixes if _identity(fix) not in withheld]
+        if not fixes:
             break
-        for path, text in _apply(current, chosen).items():
-            old = current[path]
-            current[path] = SourceFile(old.path, text, old.encoding, old.bom)
-        fixed += len(chosen)
+        chosen = select_compatible(fixes)
+        changed = _applied(current, chosen)
+        if changed is None:
+            broken = [fix for fix in chosen if _applied(current, [fix]) is None]
+            if not broken:  # each parses alone, not together: give up on the rest
+                break
+            withheld.update((_identity(fix), (fix.title, WOULD_NOT_PARSE)) for fix in broken)
+            continue
+        current.update(changed)
+        applied += chosen
     diagnostics, errors = lint_files(list(current.values()), select, make_project)
+    diagnostics = [_withhold(d, withheld) for d in diagnostics]
     changed = {
         source.path: current[source.path].text
         for source in sources
         if current[source.path].text != source.text
     }
-    return Report(current, diagnostics, changed, fixed, withheld, errors)
+    messages = [f"{title}: {reason}" for title, reason in withheld.values()]
+    return Report(current, diagnostics, changed, len(applied), messages, errors, applied)
 
 
-def _apply(current: dict[Path, SourceFile], fixes: list[Fix]) -> dict[Path, str]:
+def _applied(current: dict[Path, SourceFile], fixes: list[Fix]) -> dict[Path, SourceFile] | None:
+    """The files that `fixes` change, fixed; None when one of them would not parse."""
     edits: dict[Path, list] = {}
     for fix in fixes:
         for edit in fix.edits:
             edits.setdefault(edit.path, []).append(edit)
-    return {path: apply_edits(current[path].text, file_edits) for path, file_edits in edits.items()}
+    changed = {}
+    for path, file_edits in edits.items():
+        old = current[path]
+        new = SourceFile(old.path, apply_edits(old.text, file_edits), old.encoding, old.bom)
+        if parse_problem(new) is not None:
+            return None
+        changed[path] = new
+    return changed
 
 
-def _parsing_fixes(
-    current: dict[Path, SourceFile], chosen: list[Fix], withheld: list[str]
-) -> list[Fix]:
-    """The chosen fixes, without any whose result would not parse."""
-    if all(parses(text) for text in _apply(current, chosen).values()):
-        return chosen
-    kept = [fix for fix in chosen if all(parses(t) for t in _apply(current, [fix]).values())]
-    for fix in chosen:
-        if fix not in kept:
-            _withhold(withheld, fix, "the fixed code would not parse, so it was not written")
-    if kept and not all(parses(text) for text in _apply(current, kept).values()):
-        return []
-    return kept
+def _identity(fix: Fix | None) -> tuple:
+    """What stays the same about a fix when other fixes move its offsets."""
+    if fix is None:
+        return ()
+    return (fix.title, tuple((edit.path, edit.content) for edit in fix.edits))
 
 
-def _withhold(withheld: list[str], fix: Fix, reason: str) -> None:
-    message = f"{fix.title}: {reason}"
-    if message not in withheld:
-        withheld.append(message)
+def _withhold(diagnostic: Diagnostic, withheld: dict[tuple, tuple[str, str]]) -> Diagnostic:
+    """The diagnostic, with its fix made display-only and saying why, if it was withheld."""
+    found = withheld.get(_identity(diagnostic.fix))
+    if found is None:
+        return diagnostic
+    title, reason = found
+    fix = replace(
+        diagnostic.fix,
+        title=f"{title} (withheld: {reason})",
+        applicability=Applicability.DISPLAY_ONLY,
+    )
+    return replace(diagnostic, fix=fix)
 
 
 def lint(
@@ -277,15 +315,22 @@ def lint_and_fix(
 
 
 def parse_problem(source: SourceFile) -> Diagnostic | None:
-    """A syntax-error diagnostic when the file does not parse, else None."""
+    """Why `source` cannot be parsed, as a diagnostic (None when its tree is there)."""
     import libcst as cst
+
+    from nanlint.parsing import TooComplex
 
     try:
         source.module  # noqa: B018 - parse
+    except SyntaxError as error:
+        return _at(source, error.lineno or 1, error.offset or 1, f"SyntaxError: {error.msg}")
     except cst.ParserSyntaxError as error:
-        return syntax_error(source, error)
+        message = f"SyntaxError: {error.message} (libcst cannot parse what Python can)"
+        return _at(source, error.raw_line, error.raw_column + 1, message)
+    except TooComplex as error:
+        return _at(source, error.line, error.column, f"ParseError: skipped, {error}")
     except RecursionError:
-        return _unparsable(source, "the file nests too deeply to parse")
+        return _file_level(source, TOO_DEEP_TO_ANALYSE)
     return None
 
 
@@ -303,16 +348,6 @@ def _distinct(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 def _key(path: Path) -> Path:
     return Path(os.path.abspath(path))
-
-
-def parses(text: str) -> bool:
-    import libcst as cst
-
-    try:
-        cst.parse_module(text)
-    except (cst.ParserSyntaxError, RecursionError):
-        return False
-    return True
 
 
 def to_diagnostic(rule: Rule, finding: Finding, source: SourceFile) -> Diagnostic:
@@ -343,24 +378,11 @@ def to_diagnostic(rule: Rule, finding: Finding, source: SourceFile) -> Diagnosti
     )
 
 
-def syntax_error(source: SourceFile, error: cst.ParserSyntaxError) -> Diagnostic:
-    """A diagnostic for a file that does not parse, with Python's own message when it has one."""
-    line, column, message = error.raw_line, error.raw_column + 1, error.message
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(source.text, str(source.path))
-    except SyntaxError as python_error:
-        line = python_error.lineno or line
-        column = python_error.offset or column
-        message = python_error.msg
-    except (ValueError, RecursionError, MemoryError):
-        pass
+def _at(source: SourceFile, line: int, column: int, message: str) -> Diagnostic:
     line = max(1, min(line, source.line_count))
     position = Position(line, max(1, column))
-    return Diagnostic(None, f"SyntaxError: {message}", source.path, Span(position, position))
+    return Diagnostic(None, message, source.path, Span(position, position))
 
 
-def _unparsable(source: SourceFile, message: str) -> Diagnostic:
-    position = Position(1, 1)
-    return Diagnostic(None, f"SyntaxError: {message}", source.path, Span(position, position))
+def _file_level(source: SourceFile, message: str) -> Diagnostic:
+    return _at(source, 1, 1, message)

@@ -63,17 +63,22 @@ class Fix:
 def select_compatible(fixes: list[Fix]) -> list[Fix]:
     """The fixes (in order) whose edits can be applied together.
 
-    A fix is all or nothing: it is taken only when none of its edits overlaps an edit already
-    taken, except an identical edit (two fixes adding the same import, or the same swap of a
-    shared loss object). What is left is applied in the next round of the fix loop.
+    A fix is all or nothing: it is taken only when its edits agree with each other and none
+    overlaps an edit already taken, except an identical edit (two fixes adding the same
+    import, or the same swap of a shared loss object). What is left is applied in the next
+    round of the fix loop; a fix whose own edits overlap is never applied.
     """
     taken: list[Fix] = []
     accepted: dict[tuple[Path, int, int], str] = {}
     for fix in fixes:
-        if all(_compatible(edit, accepted) for edit in fix.edits):
+        own: dict[tuple[Path, int, int], str] = {}
+        for edit in fix.edits:
+            if not (_compatible(edit, accepted) and _compatible(edit, own)):
+                break
+            own[(edit.path, edit.start, edit.end)] = edit.content
+        else:
             taken.append(fix)
-            for edit in fix.edits:
-                accepted[(edit.path, edit.start, edit.end)] = edit.content
+            accepted.update(own)
     return taken
 
 

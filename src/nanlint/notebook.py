@@ -63,6 +63,8 @@ class Notebook:
             document = json.loads(text)
         except (UnicodeDecodeError, ValueError) as error:
             raise NotebookError(f"not valid JSON: {error}") from error
+        except RecursionError as error:
+            raise NotebookError("not a notebook: its JSON nests too deeply") from error
         if not isinstance(document, dict) or not isinstance(document.get("cells"), list):
             raise NotebookError("not a Jupyter notebook in nbformat 4 (no `cells` list)")
         if _language(document) not in (None, "python"):

@@ -16,7 +16,7 @@ from nanlint.engine import InternalError, Selection, fix_files, lint_files, proj
 from nanlint.notebook import Notebook, NotebookError
 from nanlint.selection import UNUSED_NOQA
 from nanlint.source import DecodeError, Position, SourceFile, Span
-from nanlint.writer import write_all
+from nanlint.writer import WriteError, write_all
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class _Inputs:
 
     sources: list[SourceFile] = field(default_factory=list)
     notebooks: dict[Path, Notebook] = field(default_factory=dict)
+    data: dict[Path, bytes] = field(default_factory=dict)  # the bytes read, by path
 
 
 def run_check(options: CheckOptions) -> RunResult:
@@ -73,12 +74,16 @@ def run_check(options: CheckOptions) -> RunResult:
                 )
                 continue
             _read(path, data, inputs, result)
-    if options.fix or options.diff:
-        _fix(inputs, options, result)
-    else:
-        diagnostics, errors = _lint(inputs.sources, options)
-        _report(result, inputs, {s.path: s for s in inputs.sources}, diagnostics)
-        result.errors.extend(errors)
+    try:
+        if options.fix or options.diff:
+            _fix(inputs, options, result)
+        else:
+            diagnostics, errors = _lint(inputs.sources, options)
+            _report(result, inputs, {s.path: s for s in inputs.sources}, diagnostics)
+            result.errors.extend(errors)
+    except Exception as error:  # a bug in nanlint: an internal error (exit 2), not a traceback
+        where = " ".join(str(path) for path in options.paths)
+        result.errors.append(InternalError(where, None, f"{type(error).__name__}: {error}"))
     if options.stdin is not None and result.stdin_fixed is None:
         result.stdin_fixed = options.stdin
     result.diagnostics.sort(key=Diagnostic.sort_key)
@@ -127,51 +132,100 @@ def _selector(config: Config):
 
 
 def _read(path: Path, data: bytes, inputs: _Inputs, result: RunResult) -> None:
+    inputs.data[path] = data
     try:
-        if path.suffix == ".ipynb":
-            notebook = Notebook.from_bytes(path, data)
-            if notebook is None:  # not a Python notebook
-                return
-            inputs.notebooks[path] = notebook
-            inputs.sources.append(notebook.source)
-        else:
-            inputs.sources.append(SourceFile.from_bytes(path, data))
+        _decode(path, data, inputs)
     except (DecodeError, NotebookError) as error:
-        result.diagnostics.append(_file_problem(path, f"{type(error).__name__}: {error}"))
+        line = getattr(error, "line", 1)
+        result.diagnostics.append(_file_problem(path, f"{type(error).__name__}: {error}", line))
+    except Exception as error:  # a bug in nanlint costs this file, not the run
+        result.errors.append(InternalError(str(path), None, f"{type(error).__name__}: {error}"))
+
+
+def _decode(path: Path, data: bytes, inputs: _Inputs) -> None:
+    """Add the file to `inputs`: a notebook as its module (nothing for a non-Python one)."""
+    if path.suffix == ".ipynb":
+        notebook = Notebook.from_bytes(path, data)
+        if notebook is None:  # not a Python notebook
+            return
+        inputs.notebooks[path] = notebook
+        inputs.sources.append(notebook.source)
+    else:
+        inputs.sources.append(SourceFile.from_bytes(path, data))
 
 
 def _fix(inputs: _Inputs, options: CheckOptions, result: RunResult) -> None:
-    report = fix_files(inputs.sources, _selector(options.config), options.config.unsafe_fixes)
+    # --fix never replaces a symbolic link, nor writes its target (it may lie anywhere)
+    links = frozenset(
+        s.path for s in inputs.sources if options.stdin is None and s.path.is_symlink()
+    )
+    selector = _selector(options.config)
+    report = fix_files(inputs.sources, selector, options.config.unsafe_fixes, read_only=links)
     result.errors.extend(report.errors)
     result.withheld.extend(report.withheld)
     originals = {source.path: source for source in inputs.sources}
     written: dict[Path, bytes] = {}
-    final = dict(report.sources)
+    unwritten: set[Path] = set()
     for path, text in sorted(report.changed.items()):
         notebook = inputs.notebooks.get(path)
         try:
             data = originals[path].encode(text) if notebook is None else notebook.updated(text)
-        except NotebookError as error:
+        except (NotebookError, UnicodeError) as error:
             result.withheld.append(f"{path}: {error}, so it was not written")
-            final[path] = originals[path]
+            unwritten.add(path)
             continue
         written[path] = data
         if options.diff:
             before = originals[path].text if notebook is None else notebook.text
             after = text if notebook is None else data.decode("utf-8-sig")
             result.diffs.append(unified_diff(str(path), before, after))
-    result.fixed = report.fixed
     if options.stdin is not None:
         result.stdin_fixed = next(iter(written.values()), None)
     elif not options.diff:
-        write_all(written)
+        unwritten.update(_write(written, inputs.data, result))
+    result.fixed = sum(1 for fix in report.applied if not fix.paths & unwritten)
     if options.diff:
         return
     diagnostics = report.diagnostics
-    if len(final) != len(report.sources) or any(final[p] is not report.sources[p] for p in final):
-        # a notebook could not be written: report its old text
-        diagnostics, _ = lint_files(list(final.values()), _selector(options.config))
+    final = {
+        path: originals[path] if path in unwritten else source
+        for path, source in report.sources.items()
+    }
+    if unwritten:  # report the old text of what could not be written
+        diagnostics, _ = lint_files(list(final.values()), selector)
     _report(result, inputs, final, diagnostics)
+
+
+def _write(contents: dict[Path, bytes], read: dict[Path, bytes], result: RunResult) -> set[Path]:
+    """Write the fixed files; the paths that were not written, each with a diagnostic.
+
+    If a file changed since nanlint read it (an editor saved it), nothing is written: a fix
+    may span files, and half of one is worse than none.
+    """
+    changed = [path for path in contents if _changed(path, read[path])]
+    if changed:
+        reasons = {path: "the file changed while nanlint was running" for path in changed}
+        for path in contents:
+            reasons.setdefault(path, f"{changed[0]} changed while nanlint was running")
+    else:
+        try:
+            write_all(contents)
+            return set()
+        except WriteError as error:
+            reasons = {error.path: error.strerror}
+            for path in contents:
+                if path not in error.written:
+                    reasons.setdefault(path, f"writing {error.path} failed")
+    for path, reason in reasons.items():
+        result.diagnostics.append(_file_problem(path, f"IOError: fixes not written, {reason}"))
+    return set(reasons)
+
+
+def _changed(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() != data
+    except OSError:
+        return True
 
 
 def _report(
@@ -202,6 +256,6 @@ def unified_diff(name: str, before: str, after: str) -> str:
     return "".join(line if line.endswith(("\n", "\r")) else line + "\n" for line in lines)
 
 
-def _file_problem(path: Path, message: str) -> Diagnostic:
-    position = Position(1, 1)
+def _file_problem(path: Path, message: str, line: int = 1) -> Diagnostic:
+    position = Position(line, 1)
     return Diagnostic(None, message, path, Span(position, position))

@@ -29,6 +29,10 @@ _DROPPABLE = " \t\x0c\x0b"
 class DecodeError(Exception):
     """The file's bytes are not text in the encoding it declares (or UTF-8)."""
 
+    def __init__(self, message: str, line: int = 1):
+        super().__init__(message)
+        self.line = line
+
 
 @dataclass(frozen=True)
 class Position:
@@ -67,18 +71,30 @@ class SourceFile:
     @classmethod
     def from_bytes(cls, path: Path, data: bytes) -> SourceFile:
         """Decode with the file's coding cookie (PEP 263), UTF-8 by default; keep the BOM."""
+        bom = data.startswith(codecs.BOM_UTF8)
         try:
             encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         except SyntaxError as error:
-            raise DecodeError(str(error)) from error
-        bom = data.startswith(codecs.BOM_UTF8)
+            if bom:
+                reason = "it contradicts the UTF-8 byte order mark"
+                raise DecodeError(f"bad coding comment: {reason}") from error
+            if str(error).startswith("unknown encoding"):
+                raise DecodeError(f"bad coding comment: {error}") from error
+            encoding = "utf-8"  # the first lines are not UTF-8: say where, below
         if bom:
             data = data[len(codecs.BOM_UTF8) :]
             encoding = "utf-8"
         try:
             text = data.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as error:
-            raise DecodeError(f"cannot decode as {encoding}: {error}") from error
+        except UnicodeDecodeError as error:
+            line = len(line_starts(data[: error.start].decode(encoding, errors="replace")))
+            message = (
+                f"not valid {encoding} (byte 0x{data[error.start]:02x} on line {line});"
+                " declare the file's encoding in a coding comment (PEP 263)"
+            )
+            raise DecodeError(message, line) from error
+        except (UnicodeError, LookupError) as error:  # a cookie naming a non-text codec
+            raise DecodeError(f"cannot decode the file as {encoding}: {error}") from error
         return cls(path, text, encoding, bom)
 
     def encode(self, text: str) -> bytes:
@@ -88,10 +104,10 @@ class SourceFile:
 
     @cached_property
     def module(self) -> cst.Module:
-        """The libcst tree; raises libcst.ParserSyntaxError."""
-        import libcst
+        """The libcst tree; raises what `nanlint.parsing.parse_module` raises."""
+        from nanlint.parsing import parse_module  # parsing needs this module's line_starts
 
-        return libcst.parse_module(self.text)
+        return parse_module(self.text)
 
     @cached_property
     def parents(self) -> dict[cst.CSTNode, cst.CSTNode]:

@@ -14,6 +14,7 @@ whose reference escapes (passed as a value) keeps unknown parameters.
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -255,7 +256,8 @@ class Project:
         for source in analysed.values():
             key = (id(source), tokens)
             if key not in self._relevant_cache:
-                self._relevant_cache[key] = relevant_names(source, tokens)
+                with contextlib.suppress(RecursionError):  # too deep: reported elsewhere
+                    self._relevant_cache[key] = relevant_names(source, tokens)
             names |= self._relevant_cache[key]
         sunk = self._sunk_origins()
         if sunk:

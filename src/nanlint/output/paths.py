@@ -28,8 +28,9 @@ def display(path: Path, cwd: Path) -> str:
 
 
 def _inside(path: Path, directory: Path) -> bool:
+    """Whether `path` lies in `directory`; a symlink is where its name is, not its target."""
     try:
-        path.resolve().relative_to(directory.resolve())
+        Path(os.path.realpath(path.parent), path.name).relative_to(os.path.realpath(directory))
     except ValueError:
         return False
     return True
