@@ -519,3 +519,49 @@ def test_cross_file_fix_lists_prediction_sites_in_other_files(project):
     assert any(
         f"{root / 'predict.py'}:5 (`Net()(x) > 0.5`)" in note for note in diagnostic.fix.notes
     )
+
+
+def _many_subclasses(activations: list[str]) -> dict[str, str]:
+    """A base class whose inherited forward applies `self.act`, one subclass per activation
+    (more than MAX_CONTEXTS of them), and a training step feeding each to nn.BCELoss (the
+    loss of subclass i on line 7 + i)."""
+    names = ", ".join(f"Net{i}" for i in range(len(activations)))
+    classes = "".join(
+        f"\n\nclass Net{i}(Base):\n    def __init__(self):\n        super().__init__()\n"
+        f"        self.act = nn.{activation}()\n"
+        for i, activation in enumerate(activations)
+    )
+    losses = "".join(
+        f"    loss{i} = nn.BCELoss()(Net{i}()(x), y)\n" for i in range(len(activations))
+    )
+    return {
+        "pkg/__init__.py": "",
+        "pkg/models.py": "import torch.nn as nn\n\n\nclass Base(nn.Module):\n"
+        "    def forward(self, x):\n        return self.act(x)\n" + classes,
+        "pkg/train.py": f"import torch.nn as nn\n\nfrom pkg.models import {names}\n\n\n"
+        "def step(x, y):\n" + losses,
+    }
+
+
+def _flagged(line: int, index: int) -> str:
+    return f"pkg/train.py:{line}:{len(f'    loss{index} = nn.BCELoss()(') + 1} NAN101"
+
+
+def test_a_method_inherited_by_many_classes_is_told_apart_for_the_first_ones(project):
+    """Beyond MAX_CONTEXTS receiver classes, an inherited method runs once for them all: the
+    modules they assign to `self.act` are joined (different objects: unknown), so the rule
+    stays silent there rather than guess."""
+    from nanlint.analysis.project import MAX_CONTEXTS
+
+    root = project(_many_subclasses(["Sigmoid"] * (MAX_CONTEXTS + 4)))
+    assert check(root) == [_flagged(7 + i, i) for i in range(MAX_CONTEXTS)]
+
+
+def test_a_method_inherited_by_many_classes_is_never_wrong_about_one(project):
+    from nanlint.analysis.project import MAX_CONTEXTS
+
+    activations = ["Sigmoid", "Identity"] * (MAX_CONTEXTS // 2 + 2)
+    root = project(_many_subclasses(activations))
+    assert check(root) == [
+        _flagged(7 + i, i) for i in range(MAX_CONTEXTS) if activations[i] == "Sigmoid"
+    ]

@@ -17,7 +17,6 @@ from nanlint.noqa import apply_suppressions
 from nanlint.source import Position, SourceFile, Span
 
 if TYPE_CHECKING:  # the analysis (and libcst) is imported only when a file needs it
-
     from nanlint.analysis.project import Project
     from nanlint.rules.base import Finding, Rule
 

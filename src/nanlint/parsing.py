@@ -31,6 +31,10 @@ MAX_DEPTH = 1000
 MAX_CHARACTERS = 1_000_000
 # libcst needs up to about 2.4 KB of stack per level (measured: nested lambdas).
 _STACK_BYTES = 64 * 1024 * 1024
+# An upper bound of the levels one character of source adds (`f()()`: two per call and
+# argument-less; the wrappers without characters of their own, such as an expression
+# statement around a call, are bounded too).
+_LEVELS_PER_CHARACTER = 4
 
 
 class TooComplex(Exception):
@@ -52,7 +56,7 @@ def parse_module(text: str) -> cst.Module:
         raise TooComplex(
             f"the file has {len(text):,} characters (nanlint analyses up to {MAX_CHARACTERS:,})"
         )
-    depth, node = _deepest(_python_tree(text))
+    depth, node = _deepest(_python_tree(text), text)
     if depth > MAX_DEPTH:
         message = f"the code nests {depth} levels deep (nanlint analyses up to {MAX_DEPTH})"
         raise TooComplex(message, *_node_position(text, node))
@@ -72,9 +76,15 @@ def _python_tree(text: str) -> ast.Module:
         raise TooComplex("the code nests too deeply for Python's parser") from error
 
 
-def _deepest(tree: ast.AST) -> tuple[int, ast.AST]:
+def _deepest(tree: ast.AST, text: str) -> tuple[int, ast.AST]:
     """How deeply libcst's tree would nest, measured on Python's, and the innermost
-    statement or expression at that depth."""
+    statement or expression at that depth (exact when beyond MAX_DEPTH).
+
+    A node cannot nest deeper below it than _LEVELS_PER_CHARACTER times its characters, so
+    the subtrees that cannot reach MAX_DEPTH (almost every statement) are not walked.
+    """
+    starts = line_starts(text)
+    starts.append(len(text))
     deepest: tuple[int, ast.AST] = (0, tree)
     pending: list[tuple[ast.AST, int, ast.AST]] = [(tree, 1, tree)]
     while pending:
@@ -82,6 +92,10 @@ def _deepest(tree: ast.AST) -> tuple[int, ast.AST]:
         depth += _flat_chain(node)
         if isinstance(node, (ast.stmt, ast.expr)):
             located = node
+            last = min(node.end_lineno or len(starts) - 1, len(starts) - 1)
+            characters = starts[last] - starts[node.lineno - 1]
+            if depth + _LEVELS_PER_CHARACTER * characters <= MAX_DEPTH:
+                continue
         if depth > deepest[0]:
             deepest = (depth, located)
         for name in node._fields:

@@ -217,6 +217,7 @@ class Interpreter:
         owner = self.owner(info)
         if owner is not self:
             return owner.summary(info, context)
+        context = self.project.context_for(info, context)
         key = (info, context)
         if key in self.summaries:
             return self.summaries[key]
@@ -598,6 +599,13 @@ class Interpreter:
         return Constant(_number(node.value, float))
 
     def _eval_SimpleString(self, node: cst.SimpleString, frame: Frame) -> Value:
+        prefix = node.prefix.lower()
+        if (
+            "b" not in prefix
+            and "\r" not in node.raw_value
+            and ("r" in prefix or "\\" not in node.raw_value)
+        ):
+            return Constant(node.raw_value)  # what it means is what it says (no compile)
         try:
             return Constant(node.evaluated_value)
         except Exception:  # an unusual prefix libcst cannot evaluate

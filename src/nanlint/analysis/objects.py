@@ -67,8 +67,6 @@ class ObjectModel:
         self._attribute_cache: dict[tuple, Value] = {}
         self._attribute_in_progress: set[tuple] = set()
         self._mro: dict[ClassInfo, tuple[list[ClassInfo], bool]] = {}
-        self._subclasses: dict[ClassInfo, list[ClassInfo]] = {}
-        self._index_size = -1
 
     # -- classes --------------------------------------------------------------------------
 
@@ -77,7 +75,7 @@ class ObjectModel:
     ) -> None:
         self.bases[info] = bases
         self.class_values[info] = body_values
-        self.interpreter.project.class_count += 1
+        self.interpreter.project.define_class(self, info)
 
     def _model_of(self, info: ClassInfo) -> ObjectModel:
         return self.interpreter.owner(info).objects
@@ -113,16 +111,8 @@ class ObjectModel:
         return order, unknown
 
     def subclasses(self, info: ClassInfo) -> list[ClassInfo]:
-        """Subclasses defined in the files analysed so far (indexed once per new class)."""
-        project = self.interpreter.project
-        if self._index_size != project.class_count:
-            self._index_size = project.class_count
-            self._subclasses = {}
-            for interpreter in project.interpreters():
-                for other in interpreter.objects.bases:
-                    for ancestor in self.mro(other)[0][1:]:
-                        self._subclasses.setdefault(ancestor, []).append(other)
-        return self._subclasses.get(info, [])
+        """Subclasses defined in the files analysed so far."""
+        return self.interpreter.project.subclasses(info)
 
     # -- attributes of instances --------------------------------------------------------
 

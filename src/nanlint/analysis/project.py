@@ -22,7 +22,7 @@ from pathlib import Path
 
 from nanlint.analysis.facts import FileAnalysis
 from nanlint.analysis.layout import absolute, find_module, roots_for
-from nanlint.analysis.scopes import FileScopes, FunctionInfo, defined_names
+from nanlint.analysis.scopes import ClassInfo, FileScopes, FunctionInfo, defined_names
 from nanlint.analysis.torch_api import LOSSES
 from nanlint.analysis.values import (
     ABSENT,
@@ -47,6 +47,10 @@ from nanlint.source import DecodeError, SourceFile
 MAX_ROUNDS = 4
 # How far from an analysed file dependencies are read (re-exporting __init__ files are free).
 MAX_DEPTH = 2
+# How many receiver classes a method is evaluated for, one by one (`Base.post_init` run for
+# `self` a `BertModel`, a `GPT2Model`, ...); beyond that it runs once for every subclass of
+# its class at once. Real projects rarely reach it; transformers reaches 600 per method.
+MAX_CONTEXTS = 8
 
 
 @dataclass
@@ -328,10 +332,14 @@ class Project:
     def _start_round(self) -> None:
         self._interpreters = {}
         self._by_source: dict[SourceFile, object] = {}
-        self.class_count = 0  # classes defined this round (the subclass index follows it)
+        self._classes: list = []  # (ObjectModel, ClassInfo) of the classes defined this round
+        self._subclass_index: dict[ClassInfo, list[ClassInfo]] = {}
+        self._indexed = 0  # how many of _classes the index holds
         self._running = set()
         self.call_sites = {}
         self.escaped = set()
+        self._contexts: dict[FunctionInfo, set] = {}
+        self._external_writes: tuple[int, frozenset[str]] = (-1, frozenset())
 
     def record_call(
         self, key: tuple, passed: dict[str, Value], unclear: set[str], all_unclear: bool
@@ -397,14 +405,42 @@ class Project:
     def interpreters(self) -> list:
         return list(self._interpreters.values())
 
+    def define_class(self, model, info: ClassInfo) -> None:
+        """Note a class definition just evaluated by `model` (an ObjectModel)."""
+        self._classes.append((model, info))
+
+    def subclasses(self, info: ClassInfo) -> list[ClassInfo]:
+        """The subclasses of `info` among the classes defined so far this round (indexed
+        once each, as they appear)."""
+        while self._indexed < len(self._classes):  # (an MRO may define more classes)
+            model, other = self._classes[self._indexed]
+            self._indexed += 1
+            for ancestor in model.mro(other)[0][1:]:
+                self._subclass_index.setdefault(ancestor, []).append(other)
+        return self._subclass_index.get(info, [])
+
     def external_attribute_writes(self, info) -> frozenset[str]:
         """Attributes assigned from outside a class (`model.head = ...`) in any loaded file."""
-        names: set[str] = set()
-        for interpreter in self.interpreters():
-            names |= interpreter.scopes.external_attribute_writes
-        return frozenset(names)
+        if self._external_writes[0] != len(self._interpreters):
+            names: set[str] = set()
+            for interpreter in self.interpreters():
+                names |= interpreter.scopes.external_attribute_writes
+            self._external_writes = (len(self._interpreters), frozenset(names))
+        return self._external_writes[1]
 
     # -- functions being evaluated ----------------------------------------------------------
+
+    def context_for(self, info: FunctionInfo, context):
+        """The receiver context `info` is evaluated in: `context`, unless `info` already ran
+        for MAX_CONTEXTS receiver classes this round; then its class-wide context, whose
+        attribute values join those of every subclass (less precise, never wrong)."""
+        if context is None or info.cls is None or context == (info.cls, False):
+            return context
+        seen = self._contexts.setdefault(info, set())
+        if context in seen or len(seen) < MAX_CONTEXTS:
+            seen.add(context)
+            return context
+        return (info.cls, False)
 
     def start(self, info: FunctionInfo, context) -> None:
         self._running.add((info, context))
