@@ -6,7 +6,7 @@ from pathlib import Path
 
 import libcst as cst
 
-from conftest import fixed, source_of
+from conftest import diagnostics_of, fixed, source_of
 from nanlint.analysis.rewrite import EditPlan
 from nanlint.engine import lint_and_fix
 from nanlint.fixes import Applicability, Edit, Fix, apply_edits, select_compatible
@@ -208,3 +208,21 @@ def test_a_copied_node_keeps_its_own_parentheses():
 def test_a_fix_whose_own_edits_overlap_is_never_applied():
     torn, fine = fix(edit(0, 5, "a"), edit(3, 8, "b")), fix(edit(8, 9, "c"))
     assert select_compatible([torn, fine]) == [fine]
+
+
+def test_a_fix_whose_torch_name_cannot_be_spelled_is_given_up_not_an_error():
+    """`torch` imported only under a condition: the diagnostic stays, without a fix."""
+    code = (
+        "from utils import is_torch_available\n"
+        "\n"
+        "if is_torch_available():\n"
+        "    import torch\n"
+        "\n"
+        "\n"
+        "def magnitude(x):\n"
+        "    return torch.sqrt(x.pow(2).sum(-1))\n"
+    )
+    (diagnostic,) = diagnostics_of(code)
+    assert (diagnostic.code, diagnostic.start.line, diagnostic.start.column) == ("NAN601", 8, 12)
+    assert diagnostic.fix is None
+    assert fixed(code, unsafe=True) == code

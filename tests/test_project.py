@@ -565,3 +565,29 @@ def test_a_method_inherited_by_many_classes_is_never_wrong_about_one(project):
     assert check(root) == [
         _flagged(7 + i, i) for i in range(MAX_CONTEXTS) if activations[i] == "Sigmoid"
     ]
+
+
+def _call_chain(length: int) -> str:
+    """`loss = nn.BCELoss()(f0(x), y)` where f0 calls f1 ... calls f{length-1}, a sigmoid."""
+    functions = "".join(f"\n\ndef f{i}(x):\n    return f{i + 1}(x)\n" for i in range(length - 1))
+    last = f"\n\ndef f{length - 1}(x):\n    return torch.sigmoid(x)\n"
+    return (
+        "import torch\nimport torch.nn as nn\n"
+        + functions
+        + last
+        + "\n\ndef step(x, y):\n    return nn.BCELoss()(f0(x), y)\n"
+    )
+
+
+def test_a_call_chain_is_followed_to_the_depth_budget_and_no_further(project):
+    from nanlint.analysis.project import MAX_CALL_DEPTH
+
+    within = _call_chain(MAX_CALL_DEPTH - 1)
+    root = project({"within.py": within, "beyond.py": _call_chain(MAX_CALL_DEPTH + 1)})
+    line = within.count("\n")
+    assert check(root) == [f"within.py:{line}:25 NAN101"]
+
+
+def test_a_call_chain_deeper_than_python_allows_is_not_an_error(project):
+    root = project({"deep.py": _call_chain(2000)})
+    assert check(root) == []

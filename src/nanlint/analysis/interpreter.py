@@ -221,7 +221,7 @@ class Interpreter:
         key = (info, context)
         if key in self.summaries:
             return self.summaries[key]
-        if self.project.running(info, context):
+        if self.project.running(info, context) or self.project.too_deep():
             return UNKNOWN
         frame = Frame(
             info,

@@ -51,6 +51,10 @@ MAX_DEPTH = 2
 # `self` a `BertModel`, a `GPT2Model`, ...); beyond that it runs once for every subclass of
 # its class at once. Real projects rarely reach it; transformers reaches 600 per method.
 MAX_CONTEXTS = 8
+# How many function evaluations may nest (f calls g calls h ...); deeper calls are unknown.
+# Each level takes a few dozen Python frames: this keeps the analysis far from the
+# interpreter's recursion limit (which compile(), as in literal_eval, shares).
+MAX_CALL_DEPTH = 24
 
 
 @dataclass
@@ -447,6 +451,10 @@ class Project:
 
     def stop(self, info: FunctionInfo, context) -> None:
         self._running.discard((info, context))
+
+    def too_deep(self) -> bool:
+        """Whether MAX_CALL_DEPTH function evaluations are already under way."""
+        return len(self._running) >= MAX_CALL_DEPTH
 
     def running(self, info: FunctionInfo, context=...) -> bool:
         """Whether `info` is being evaluated (in `context`, or in any context)."""

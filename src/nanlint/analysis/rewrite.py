@@ -60,6 +60,11 @@ class EditPlan:
     notes: list[str] = field(default_factory=list)
     _replacements: list[_Replacement] = field(default_factory=list)
     _insertions: list[tuple[SourceFile, int, str]] = field(default_factory=list)
+    _impossible: str | None = None  # why the fix cannot be made, when a step found out
+
+    def impossible(self, reason: str) -> None:
+        """Give the fix up (the diagnostic stays, without a fix): `reason` says why."""
+        self._impossible = self._impossible or reason
 
     def downgrade(self, applicability: Applicability, note: str | None = None) -> None:
         self.applicability = self.applicability.at_least(applicability)
@@ -117,6 +122,9 @@ class EditPlan:
         return False
 
     def to_fix(self) -> Fix:
+        """The text edits; raises LookupError when the fix was given up."""
+        if self._impossible is not None:
+            raise LookupError(self._impossible)
         edits: list[Edit] = []
         for replacement in self._top_level():
             content = self._render_parts(replacement)

@@ -22,7 +22,9 @@ def spell(plan: EditPlan, analysis: FileAnalysis, qualname: str, scope=None) -> 
 
     Uses an existing import when one reaches the name (`F.binary_cross_entropy_with_logits`);
     otherwise extends a `from <module> import ...` of the same module, or adds
-    `import torch.nn.functional as F` / `import torch` after the file's imports.
+    `import torch.nn.functional as F` / `import torch` after the file's imports. When none
+    of these is possible (the file binds `torch` to something else, or imports it only under
+    a condition), the plan is given up.
     """
     shadowed = frozenset(scope.assigned) if scope is not None else frozenset()
     existing = analysis.imports.spelling(qualname, shadowed)
@@ -41,7 +43,8 @@ def spell(plan: EditPlan, analysis: FileAnalysis, qualname: str, scope=None) -> 
     if "torch" not in taken:
         _add_import_line(plan, analysis, "import torch")
         return qualname
-    raise LookupError(f"cannot spell {qualname} here")
+    plan.impossible(f"cannot spell {qualname} here")
+    return qualname
 
 
 def _taken_names(analysis: FileAnalysis) -> set[str]:
