@@ -323,27 +323,30 @@ def test_loss_selected_by_a_constant_config(project):
     assert check(root) == ["train.py:9:22 NAN101"]
 
 
+TRAINER_WITH_OVERRIDE = """\
+    import torch
+    import torch.nn as nn
+
+
+    class Trainer:
+        def __init__(self, model, loss_fn=nn.BCELoss()):
+            self.model = model
+            self.loss_fn = loss_fn
+
+        def step(self, x, y):
+            return self.loss_fn(torch.sigmoid(self.model(x)), y)
+
+
+    class MSETrainer(Trainer):
+        def __init__(self, model):
+            super().__init__(model, loss_fn=nn.MSELoss())
+"""
+
+
 def test_keyword_default_and_subclass_override(project):
     root = project(
         {
-            "trainer.py": """\
-                import torch
-                import torch.nn as nn
-
-
-                class Trainer:
-                    def __init__(self, model, loss_fn=nn.BCELoss()):
-                        self.model = model
-                        self.loss_fn = loss_fn
-
-                    def step(self, x, y):
-                        return self.loss_fn(torch.sigmoid(self.model(x)), y)
-
-
-                class MSETrainer(Trainer):
-                    def __init__(self, model):
-                        super().__init__(model, loss_fn=nn.MSELoss())
-            """,
+            "trainer.py": TRAINER_WITH_OVERRIDE,
             "main.py": """\
                 from trainer import MSETrainer, Trainer
 
@@ -358,24 +361,7 @@ def test_keyword_default_and_subclass_override(project):
 def test_subclass_override_alone_is_silent(project):
     root = project(
         {
-            "trainer.py": """\
-                import torch
-                import torch.nn as nn
-
-
-                class Trainer:
-                    def __init__(self, model, loss_fn=nn.BCELoss()):
-                        self.model = model
-                        self.loss_fn = loss_fn
-
-                    def step(self, x, y):
-                        return self.loss_fn(torch.sigmoid(self.model(x)), y)
-
-
-                class MSETrainer(Trainer):
-                    def __init__(self, model):
-                        super().__init__(model, loss_fn=nn.MSELoss())
-            """,
+            "trainer.py": TRAINER_WITH_OVERRIDE,
             "main.py": """\
                 from trainer import MSETrainer
 
