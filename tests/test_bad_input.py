@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BCE_BAD, BCE_FIXED, BCE_MESSAGE, nanlint
-from nanlint import parsing, runner
+from nanlint import engine, parsing, runner
 from nanlint.analysis.project import Project
 from nanlint.rules import get_rule
 from nanlint.source import SourceFile
@@ -115,15 +115,24 @@ AND_CHAIN = "x = a" + " and a" * 20_000 + "\n"
             " (nanlint analyses up to 1000)",
             id="dotted-import",
         ),
-        pytest.param(
-            (CE + "x = " + "-" * 900 + "1\n").encode(),
-            "bad.py:1:1: ParseError: skipped, the code nests too deeply for the analysis",
-            id="too-deep-for-the-analysis",
-        ),
     ],
 )
 def test_a_bad_file_is_reported_and_the_rest_linted(project, data, report):
     assert_reported_and_untouched(project, "bad.py", data, report)
+
+
+DEEP_UNARY = (CE + "x = " + "-" * 900 + "1\n").encode()  # within MAX_DEPTH, deep for Python
+
+
+def test_code_too_deep_for_the_analysis_is_reported_and_the_rest_linted(project, monkeypatch):
+    monkeypatch.setattr(engine, "ANALYSIS_RECURSION_LIMIT", 1000)  # Python's default
+    report = "bad.py:1:1: ParseError: skipped, the code nests too deeply for the analysis"
+    assert_reported_and_untouched(project, "bad.py", DEEP_UNARY, report)
+
+
+def test_the_analysis_has_room_for_what_the_parser_accepts(project):
+    (project / "bad.py").write_bytes(DEEP_UNARY)
+    assert concise().stdout.splitlines() == [GOOD, "Found 1 error.", FIXABLE]
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from nanlint.diagnostics import Diagnostic, Related
 from nanlint.fixes import Applicability, Fix, apply_edits, select_compatible
 from nanlint.noqa import apply_suppressions
 from nanlint.source import Position, SourceFile, Span
+from nanlint.stack import on_large_stack
 
 if TYPE_CHECKING:  # the analysis (and libcst) is imported only when a file needs it
     from nanlint.analysis.project import Project
@@ -22,6 +23,10 @@ if TYPE_CHECKING:  # the analysis (and libcst) is imported only when a file need
 
 # Enough for chains of dependent fixes; a file that still changes after this is reported as is.
 MAX_FIX_ROUNDS = 10
+# The analysis runs on its own thread: files that import each other are evaluated within
+# one another, and on transformers that reaches past Python's default 1000 frames.
+ANALYSIS_STACK_BYTES = 256 * 1024 * 1024
+ANALYSIS_RECURSION_LIMIT = 20_000
 TOO_DEEP_TO_ANALYSE = "ParseError: skipped, the code nests too deeply for the analysis"
 # Why a fix is withheld (see also fix_files).
 WOULD_NOT_PARSE = "the fixed code would not parse, so it was not written"
@@ -119,7 +124,12 @@ def lint_files(
         analysed.append(source)
     failed: set[Path] = set()
     if analysed:
-        _analyse(sources, select, make_project, analysed, active, found, errors, failed)
+        on_large_stack(
+            _analyse,
+            *(sources, select, make_project, analysed, active, found, errors, failed),
+            stack_bytes=ANALYSIS_STACK_BYTES,
+            recursion_limit=ANALYSIS_RECURSION_LIMIT,
+        )
     diagnostics: list[Diagnostic] = []
     for source in sources:
         selection = select(source)

@@ -18,12 +18,12 @@ reported are Python's, with its messages and positions.
 from __future__ import annotations
 
 import ast
-import threading
 import warnings
 
 import libcst as cst
 
 from nanlint.source import line_starts
+from nanlint.stack import on_large_stack
 
 # Real code nests 20 to 60 levels and stays well under a megabyte per file (the largest file
 # of transformers has 210,000 characters); generated code beyond that is not worth analysing.
@@ -60,7 +60,7 @@ def parse_module(text: str) -> cst.Module:
     if depth > MAX_DEPTH:
         message = f"the code nests {depth} levels deep (nanlint analyses up to {MAX_DEPTH})"
         raise TooComplex(message, *_node_position(text, node))
-    return _on_large_stack(cst.parse_module, text)
+    return on_large_stack(cst.parse_module, text, stack_bytes=_STACK_BYTES)
 
 
 def _python_tree(text: str) -> ast.Module:
@@ -133,25 +133,3 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     """The 1-based line and column of an offset in `text`."""
     starts = line_starts(text[:offset])
     return len(starts), offset - starts[-1] + 1
-
-
-def _on_large_stack(function, argument):
-    """`function(argument)` on a new thread with a _STACK_BYTES stack; re-raises its error."""
-    outcome: dict[str, object] = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = function(argument)
-        except BaseException as error:
-            outcome["error"] = error
-
-    previous = threading.stack_size(_STACK_BYTES)
-    try:
-        thread = threading.Thread(target=target, name="nanlint-parser", daemon=True)
-        thread.start()
-    finally:
-        threading.stack_size(previous)
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
