@@ -126,7 +126,7 @@ class ResultsCache:
             pass
 
     def _unchanged(self, record: dict, sources: Sequence[SourceFile]) -> bool:
-        linted = {str(absolute(source.path)): source for source in sources}
+        linted = {os.path.abspath(source.path): source for source in sources}
         for path, recorded in record["inputs"].items():
             source = linted.get(path)
             if source is None:

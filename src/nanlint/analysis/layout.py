@@ -71,17 +71,21 @@ def find_module(roots: Iterable[Path], qualname: str) -> Path | None:
             os.path.join(root, relative, "__init__.py"),
             os.path.join(root, relative + ".py"),
         ):
-            if os.path.isfile(candidate) and not NOT_PROJECT.intersection(Path(candidate).parts):
+            if os.path.isfile(candidate) and _in_project(candidate):
                 return Path(candidate)
     for root in roots:  # a namespace package: a directory of modules, no __init__.py
-        directory = Path(root, relative)
+        directory = os.path.join(root, relative)
         if (
-            directory.is_dir()
-            and not NOT_PROJECT.intersection(directory.parts)
-            and any(directory.glob("*.py"))
+            os.path.isdir(directory)
+            and _in_project(directory)
+            and any(Path(directory).glob("*.py"))
         ):
-            return directory
+            return Path(directory)
     return None
+
+
+def _in_project(path: str) -> bool:
+    return NOT_PROJECT.isdisjoint(path.split(os.sep))
 
 
 def absolute(path: Path) -> Path:
