@@ -52,8 +52,8 @@ MAX_DEPTH = 2
 # its class at once. Real projects rarely reach it; transformers reaches 600 per method.
 MAX_CONTEXTS = 8
 # How many function evaluations may nest (f calls g calls h ...); deeper calls are unknown.
-# Each level takes a few dozen Python frames: this keeps the analysis far from the
-# interpreter's recursion limit (which compile(), as in literal_eval, shares).
+# Flows that matter are a few calls deep; each level costs a few dozen Python frames, and
+# the stack the analysis runs on (see nanlint.engine) is shared with module evaluations.
 MAX_CALL_DEPTH = 24
 
 
