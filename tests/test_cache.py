@@ -187,3 +187,48 @@ def test_concurrent_runs_share_the_cache_safely(project):
     (record,) = records_in(project)
     assert json.loads(record.read_text())["format"] == cache.FORMAT
     assert not [path for path in record.parent.iterdir() if path.suffix != ".json"]
+
+
+def read_files(monkeypatch) -> list[str]:
+    """The files nanlint reads as sources from now on (by name)."""
+    names: list[str] = []
+    real = SourceFile.from_bytes.__func__
+
+    def counting(cls, path, data):
+        names.append(path.name)
+        return real(cls, path, data)
+
+    monkeypatch.setattr(SourceFile, "from_bytes", classmethod(counting))
+    return names
+
+
+def test_an_untouched_run_is_replayed_reading_only_what_it_shows(project, monkeypatch):
+    cold = check("segmentation")
+    assert "NAN101" in cold[1]
+    names = read_files(monkeypatch)
+    assert check("segmentation") == cold
+    # only the files its diagnostics show (the loss, the sigmoid); the others are stat-ed
+    assert names == ["unet.py", "train.py"]
+    assert len(list((project / "segmentation").rglob("*.py"))) > 2
+
+
+def test_a_touched_file_is_hashed_again_and_the_record_still_replayed(project, monkeypatch):
+    cold = check("segmentation")
+    (project / UNET).write_text((project / UNET).read_text())  # same content, new times
+    names = read_files(monkeypatch)
+    assert check("segmentation") == cold
+    assert "unet.py" in names  # read and hashed: the content decides
+
+
+def test_a_record_from_another_build_of_nanlint_is_not_replayed(project, monkeypatch):
+    check(TRAIN)
+    monkeypatch.setattr(cache, "_nanlint_build", lambda: "another build")
+    check(TRAIN)
+    assert len(records_in(project)) == 2
+
+
+def test_a_file_changed_while_it_was_checked_is_not_trusted_by_its_signature(project):
+    inputs = {str(project / UNET): cache.digest("what the run read\n")}
+    assert cache._signatures(inputs) == {}  # the file on disk is not what was hashed
+    inputs = {str(project / UNET): cache.digest((project / UNET).read_text())}
+    assert cache._signatures(inputs) == {str(project / UNET): cache.signature(str(project / UNET))}

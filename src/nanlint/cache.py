@@ -7,6 +7,10 @@ file the analysis read, with a hash of its content, and every import it resolved
 it found. It is replayed only when all of them are unchanged: the project analysis makes one
 file's diagnostics depend on others, so a record is valid for its whole run or not at all.
 
+A record also keeps each input's signature (size, modification and change times, inode) as it
+was when its content was hashed: a run whose inputs all keep their signatures is replayed
+without reading them (what ruff and mypy do); any other run compares content hashes.
+
 A record is written to a temporary file and renamed into place, so a reader sees a whole record
 or none, and two nanlint processes racing (pre-commit runs hooks in parallel) each write a
 complete record; the last one wins. A record that cannot be read or does not check out is a miss.
@@ -20,7 +24,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -72,27 +76,42 @@ class ResultsCache:
         self.directory = directory
         self._records = directory / f"{__version__}-{FORMAT}"
 
-    def key(self, sources: Sequence[SourceFile], settings: str) -> str:
-        """What identifies a run: nanlint's version, the settings, the working directory
+    def key(self, paths: Iterable[Path], settings: str) -> str:
+        """What identifies a run: nanlint's build, the settings, the working directory
         (paths are reported as given) and the linted paths."""
-        identity = [
-            __version__,
-            FORMAT,
-            settings,
-            os.getcwd(),
-            sorted(str(s.path) for s in sources),
-        ]
+        identity = [_nanlint_build(), settings, os.getcwd(), sorted(str(path) for path in paths)]
         return digest(json.dumps(identity))
+
+    def replay(self, key: str) -> list[Diagnostic] | None:
+        """The recorded diagnostics of run `key` when every input keeps the signature it had
+        when it was hashed (nothing is read), else None."""
+        try:
+            record = self._record(key)
+            signatures = record["signatures"]
+            for path in record["inputs"]:
+                if path not in signatures or signatures[path] != signature(path):
+                    return None
+            if not _modules_unchanged(record):
+                return None
+            return [records.load(item) for item in record["diagnostics"]]
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+            return None
 
     def lookup(self, key: str, sources: Sequence[SourceFile]) -> list[Diagnostic] | None:
         """The recorded diagnostics of run `key` when none of its inputs changed, else None."""
         try:
-            record = json.loads((self._records / f"{key}.json").read_text(encoding="utf-8"))
-            if record["format"] != FORMAT or not self._unchanged(record, sources):
+            record = self._record(key)
+            if not self._unchanged(record, sources):
                 return None
             return [records.load(item) for item in record["diagnostics"]]
         except (OSError, ValueError, KeyError, TypeError, IndexError):
             return None
+
+    def _record(self, key: str) -> dict:
+        record = json.loads((self._records / f"{key}.json").read_text(encoding="utf-8"))
+        if record["format"] != FORMAT:
+            raise ValueError("another record format")
+        return record
 
     def store(
         self,
@@ -114,6 +133,7 @@ class ResultsCache:
         record = {
             "format": FORMAT,
             "inputs": inputs,
+            "signatures": _signatures(inputs),
             "roots": roots,
             "modules": modules,
             "diagnostics": [records.dump(diagnostic) for diagnostic in diagnostics],
@@ -133,12 +153,7 @@ class ResultsCache:
                 source = _read(Path(path))
             if (None if source is None else digest(source.text)) != recorded:
                 return False
-        roots = [Path(root) for root in record["roots"]]
-        for qualname, found in record["modules"].items():
-            now = find_module(roots, qualname)
-            if (None if now is None else str(now)) != found:
-                return False
-        return True
+        return _modules_unchanged(record)
 
     def _prepare(self) -> None:
         """Create the cache directory with its CACHEDIR.TAG and a .gitignore ignoring it all."""
@@ -154,6 +169,37 @@ class ResultsCache:
         by_age = sorted(found, key=lambda path: path.stat().st_mtime)
         for path in by_age[: len(found) - MAX_RECORDS]:
             path.unlink(missing_ok=True)
+
+
+def _modules_unchanged(record: dict) -> bool:
+    """Whether every import of the record still resolves to the same project file."""
+    roots = [Path(root) for root in record["roots"]]
+    for qualname, found in record["modules"].items():
+        now = find_module(roots, qualname)
+        if (None if now is None else str(now)) != found:
+            return False
+    return True
+
+
+def signature(path: str) -> list[int] | None:
+    """What changes when a file is written, replaced or touched (None: no such file)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+
+
+def _signatures(inputs: dict[str, str | None]) -> dict[str, list[int] | None]:
+    """Each input's signature now, kept only where the file still has the content that was
+    hashed (taken before the check, so a later change shows in the signature)."""
+    signatures: dict[str, list[int] | None] = {}
+    for path, recorded in inputs.items():
+        now = signature(path)
+        source = _read(Path(path)) if recorded is not None else None
+        if (None if source is None else digest(source.text)) == recorded:
+            signatures[path] = now
+    return signatures
 
 
 @functools.cache

@@ -3,6 +3,7 @@ write what changed."""
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,9 @@ def run_check(options: CheckOptions) -> RunResult:
         found = discover(list(options.paths), exclusions, options.force_exclude)
         for path, problem in found.problems:
             result.diagnostics.append(_file_problem(path, f"IOError: {problem}"))
+        if _replayed(found.files, options, result):
+            result.diagnostics.sort(key=Diagnostic.sort_key)
+            return result
         for path in found.files:
             try:
                 data = path.read_bytes()
@@ -98,10 +102,7 @@ def _lint(
     if options.cache_dir is None or options.stdin is not None:
         return lint_files(sources, _selector(config))
     cache = ResultsCache(options.cache_dir)
-    settings = repr(
-        (config.select, config.ignore, config.extend_select, config.per_file_ignores, config.root)
-    )
-    key = cache.key(sources, settings)
+    key = cache.key([source.path for source in sources], _settings(config))
     cached = cache.lookup(key, sources)
     if cached is not None:
         return cached, []
@@ -115,6 +116,33 @@ def _lint(
     if not errors:
         cache.store(key, sources, projects, diagnostics)
     return diagnostics, errors
+
+
+def _replayed(paths: list[Path], options: CheckOptions, result: RunResult) -> bool:
+    """Replay the cached run of `paths` if none of its inputs was touched since, reading only
+    the files its diagnostics point at (for their snippets). Not for fixes, nor notebooks
+    (their diagnostics are placed in cells, which needs the notebook read)."""
+    if options.cache_dir is None or options.fix or options.diff:
+        return False
+    if any(path.suffix == ".ipynb" for path in paths):
+        return False
+    cache = ResultsCache(options.cache_dir)
+    diagnostics = cache.replay(cache.key(paths, _settings(options.config)))
+    if diagnostics is None:
+        return False
+    shown = {d.path for d in diagnostics} | {r.path for d in diagnostics for r in d.related}
+    for path in sorted(shown & set(paths)):
+        with contextlib.suppress(OSError, DecodeError):  # a snippet less; caught next run
+            result.sources[path] = SourceFile.from_bytes(path, path.read_bytes())
+    result.diagnostics.extend(diagnostics)
+    return True
+
+
+def _settings(config: Config) -> str:
+    """The settings a cached run depends on."""
+    return repr(
+        (config.select, config.ignore, config.extend_select, config.per_file_ignores, config.root)
+    )
 
 
 def _selector(config: Config):
