@@ -429,3 +429,19 @@ def test_unencodable_names_and_text_are_escaped_not_a_crash(tmp_path):
     lines = completed.stdout.decode("ascii").splitlines()
     assert lines[0].startswith("mod\\udce8le.py:4:46: NAN101 [*] Sigmoid probabilities")
     assert lines[2] == "4 | \\xe9tiquette = 1; loss = F.binary_cross_entropy(torch.sigmoid(z), y)"
+
+
+def test_work_on_a_large_stack_may_ask_for_the_same_stack_again():
+    from nanlint.stack import on_large_stack
+
+    def nested(depth: int) -> int:
+        return depth if depth == 3 else on_large_stack(nested, depth + 1, stack_bytes=1 << 24)
+
+    assert on_large_stack(nested, 0, stack_bytes=1 << 24) == 3
+
+
+def test_an_error_on_a_large_stack_reaches_the_caller():
+    from nanlint.stack import on_large_stack
+
+    with pytest.raises(ZeroDivisionError):
+        on_large_stack(lambda: 1 / 0, stack_bytes=1 << 24)
