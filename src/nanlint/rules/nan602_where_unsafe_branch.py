@@ -9,7 +9,7 @@ import libcst as cst
 
 from nanlint.analysis.facts import ArgFact, FileAnalysis
 from nanlint.analysis.names import assigned_values, within
-from nanlint.analysis.operations import is_guard, operation_calls
+from nanlint.analysis.operations import is_detached, is_guard, operation_calls
 from nanlint.analysis.regions import without_grad
 from nanlint.analysis.rewrite import EditPlan, is_literal
 from nanlint.analysis.spelling import spell
@@ -50,37 +50,37 @@ def _maybe_tensor(arg: ArgFact) -> bool:
     return not is_literal(arg.node) and (arg.value is UNKNOWN or isinstance(arg.value, Tensor))
 
 
-class _Expressions(cst.CSTVisitor):
-    """The text of every expression in a tree, except attribute names and keywords."""
+class _Comparisons(cst.CSTVisitor):
+    """The text of every side of every comparison in a tree (`x > 0`: `x` and `0`), and of
+    the tensor a side measures (`x.abs() > e`, `torch.abs(x) > e`: `x`)."""
 
     def __init__(self) -> None:
-        self.texts: set[str] = set()
+        self.sides: set[str] = set()
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.BaseExpression):
-            self.texts.add(_text(node))
-        if isinstance(node, cst.Attribute):
-            node.value.visit(self)
-            return False
-        if isinstance(node, cst.Arg):
-            node.value.visit(self)
-            return False
-        return True
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        for side in (node.left, *(target.comparator for target in node.comparisons)):
+            self.sides.add(_text(side))
+            if isinstance(side, cst.Call) and isinstance(side.func, cst.Attribute):
+                self.sides.add(_text(side.func.value))  # x.abs()
+                if side.args:
+                    self.sides.add(_text(side.args[0].value))  # torch.abs(x)
 
 
 def _text(node: cst.CSTNode) -> str:
     return " ".join(cst.Module(body=[]).code_for_node(node).split())
 
 
-def _mentions(analysis: FileAnalysis, condition: cst.BaseExpression, operand: cst.CSTNode) -> bool:
-    """Whether the condition reads the operand (directly, or through a mask variable)."""
+def _tests(analysis: FileAnalysis, condition: cst.BaseExpression, operand: cst.CSTNode) -> bool:
+    """Whether the condition compares the operand (directly, or through a mask variable):
+    `x > 0`, `(x != 0) & valid`, `x.abs() > eps`; not a condition that merely reads it
+    (`w > h * x` does not keep x away from 0)."""
     expressions = [condition]
     if isinstance(condition, cst.Name):
         expressions += assigned_values(analysis, condition) or []
-    collector = _Expressions()
+    collector = _Comparisons()
     for expression in expressions:
         expression.visit(collector)
-    return _text(operand) in collector.texts
+    return _text(operand) in collector.sides
 
 
 class WhereUnsafeBranch(Rule):
@@ -104,9 +104,9 @@ class WhereUnsafeBranch(Rule):
                 for op in unsafe:
                     if not inside(op.node) or any(inside(w) and within(w)(op.node) for w in inner):
                         continue
-                    if is_guard(analysis, op.operand):
-                        continue
-                    if not _mentions(analysis, condition.node, op.operand):
+                    if is_guard(analysis, op.operand) or is_detached(analysis, op.operand):
+                        continue  # bounded, or no gradient to go NaN
+                    if not _tests(analysis, condition.node, op.operand):
                         continue
                     yield self._finding(analysis, fact.scope, condition.node, op, taken)
 
@@ -147,8 +147,10 @@ class WhereUnsafeBranch(Rule):
             " (`log`, `sqrt`, `rsqrt`, `reciprocal`, or a division) to an operand that the"
             " condition itself tests, e.g. `torch.where(x > 0, torch.log(x), 0)` or the entropy"
             " term `torch.where(p > 0, p * torch.log(p), 0)`: the user masks the operand's invalid"
-            " domain. An operand that is already guarded (`torch.where(x > 0, x, 1.0)`, a clamp)"
-            " and a condition that does not read the operand are not flagged."
+            " domain. An operand that is already guarded (`torch.where(x > 0, x, 1.0)`, a clamp),"
+            " one that carries no gradient (a count of a comparison, a `.detach()`) and a"
+            " condition that does not compare the operand (`w > h * x` reads x but does not keep"
+            " it from 0) are not flagged."
         ),
         why=(
             "`torch.where` evaluates both branches everywhere and selects afterwards, and autograd"
@@ -197,6 +199,16 @@ class WhereUnsafeBranch(Rule):
             """,
             expect=("6:50", "7:28", "8:44"),
         ),
+        Invalid(
+            """
+            import torch
+
+
+            def inverse(x):
+                return torch.where(x.abs() > 1e-6, 1 / x, torch.zeros_like(x))
+            """,
+            expect=("5:40",),
+        ),
     )
 
     valid = (
@@ -231,6 +243,16 @@ class WhereUnsafeBranch(Rule):
                 with torch.inference_mode():
                     a = torch.where(x > 0, torch.log(x), 0.0)
                 return a, torch.where(x > 0, x.sqrt(), 0.0)  # no gradients here
+
+
+            def stability(logits, delta):
+                inside = torch.sum(logits > delta, dim=-1).float()
+                union = torch.sum(logits > -delta, dim=-1).float()
+                return torch.where(union > 0, inside / union, 1.0)  # counts: no gradient
+
+
+            def scale(w, h, ratio):
+                return torch.where(w > h * ratio, w / ratio, h)  # ratio is read, not tested
             """
         ),
     )
