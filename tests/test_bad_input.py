@@ -7,6 +7,7 @@ import codecs
 import os
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -445,3 +446,24 @@ def test_an_error_on_a_large_stack_reaches_the_caller():
 
     with pytest.raises(ZeroDivisionError):
         on_large_stack(lambda: 1 / 0, stack_bytes=1 << 24)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_process_gets_its_own_large_stack_thread():
+    """flake8 forks its workers: a child must not wait on its parent's thread."""
+    from nanlint.stack import on_large_stack
+
+    assert on_large_stack(abs, -1, stack_bytes=1 << 24) == 1  # the parent's thread exists
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if the call returns
+        os._exit(0 if on_large_stack(abs, -2, stack_bytes=1 << 24) == 2 else 1)
+    for _ in range(100):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child hung")
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -12,6 +12,7 @@ more on timm, and slower).
 
 from __future__ import annotations
 
+import os
 import queue
 import sys
 import threading
@@ -22,6 +23,17 @@ T = TypeVar("T")
 
 _workers: dict[int, queue.Queue] = {}
 _starting = threading.Lock()
+
+
+def _forget_threads() -> None:
+    """In a forked child (flake8 forks its workers): the parent's threads are not there."""
+    global _starting
+    _workers.clear()
+    _starting = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_threads)
 
 
 def on_large_stack(
