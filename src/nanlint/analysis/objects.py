@@ -110,10 +110,6 @@ class ObjectModel:
                     unknown = True
         return order, unknown
 
-    def subclasses(self, info: ClassInfo) -> list[ClassInfo]:
-        """Subclasses defined in the files analysed so far."""
-        return self.interpreter.project.subclasses(info)
-
     # -- attributes of instances --------------------------------------------------------
 
     def instance_attribute(self, instance: Instance, name: str) -> Value:
@@ -138,7 +134,7 @@ class ObjectModel:
         if name in self.interpreter.project.external_attribute_writes(info):
             return UNKNOWN, True
         order, _ = self.mro(info)
-        below = [] if instance.exact else self.subclasses(info)
+        below = [] if instance.exact else self.interpreter.project.subclasses(info)
         writers = [(cls, w) for cls in order + below for w in cls.attribute_writers.get(name, [])]
         if writers:
             return self._written(instance, name, writers)
