@@ -8,12 +8,15 @@ the golden files, then read the diff.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import jsonschema
 import pytest
 from click.testing import CliRunner
 
+import readme
 from conftest import GOLDEN, ROOT, compare_golden
 from nanlint import __version__
 from nanlint.cli import main
@@ -108,3 +111,49 @@ def test_junit_with_no_diagnostics_has_one_passing_case(tmp_path, monkeypatch):
         "  </testsuite>\n"
         "</testsuites>\n"
     )
+
+
+APPLY_EDITS = """
+import json, sys
+from pathlib import Path
+
+for item in json.load(sys.stdin):
+    edits = {}
+    for edit in item["fix"]["edits"]:
+        edits.setdefault(edit.get("filename", item["filename"]), []).append(edit)
+    for name, chosen in edits.items():
+        lines = Path(name).read_text().splitlines(keepends=True)
+        def offset(location):
+            return sum(map(len, lines[: location["row"] - 1])) + location["column"] - 1
+        text = "".join(lines)
+        for edit in sorted(chosen, key=lambda e: offset(e["location"]), reverse=True):
+            text = text[: offset(edit["location"])] + edit["content"] + text[offset(edit["end_location"]) :]
+        Path(name).write_text(text)
+"""
+
+
+@pytest.mark.parametrize("name", ["json", "json-lines"])
+def test_a_cross_file_fix_names_the_file_of_each_edit(tmp_path, monkeypatch, name):
+    """NAN103's fix removes the softmax from models.py: applied from the JSON by a script that
+    knows only ruff's shape plus `filename` per edit, it edits models.py, not train.py."""
+    readme.write_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        main, ["check", "--isolated", "--select", "NAN103", "--output-format", name]
+    )
+    items = (
+        [json.loads(line) for line in result.stdout.splitlines()]
+        if name == "json-lines"
+        else json.loads(result.stdout)
+    )
+    (item,) = items
+    assert item["filename"] == str(tmp_path / "train.py")
+    assert [edit.get("filename") for edit in item["fix"]["edits"]] == [str(tmp_path / "models.py")]
+    before = (tmp_path / "train.py").read_text()
+    subprocess.run(
+        [sys.executable, "-c", APPLY_EDITS], input=json.dumps(items), text=True, check=True
+    )
+    assert (tmp_path / "train.py").read_text() == before
+    assert "nn.Sequential(nn.Linear(features, classes))\n" in (tmp_path / "models.py").read_text()
+    result = CliRunner().invoke(main, ["check", "--isolated", "--select", "NAN103"])
+    assert result.exit_code == 0

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nanlint.diagnostics import Diagnostic
+from nanlint.fixes import Edit
 from nanlint.source import Position
 
 if TYPE_CHECKING:
@@ -17,7 +19,7 @@ def render(diagnostics: list[Diagnostic], summary: RunSummary) -> str:
 
 
 def as_dict(diagnostic: Diagnostic, summary: RunSummary) -> dict:
-    path = diagnostic.path if diagnostic.path.is_absolute() else summary.cwd / diagnostic.path
+    path = _absolute(diagnostic.path, summary)
     fix = diagnostic.fix
     return {
         "cell": diagnostic.start.cell,
@@ -28,14 +30,7 @@ def as_dict(diagnostic: Diagnostic, summary: RunSummary) -> dict:
         if fix is None
         else {
             "applicability": fix.applicability.value,
-            "edits": [
-                {
-                    "content": edit.content,
-                    "end_location": _location(edit.end_position),
-                    "location": _location(edit.start_position),
-                }
-                for edit in fix.edits
-            ],
+            "edits": [_edit(edit, diagnostic, summary) for edit in fix.edits],
             "message": fix.title,
             "notes": list(fix.notes),
         },
@@ -44,7 +39,7 @@ def as_dict(diagnostic: Diagnostic, summary: RunSummary) -> dict:
         "noqa_row": diagnostic.noqa_line,
         "related": [
             {
-                "filename": str(r.path if r.path.is_absolute() else summary.cwd / r.path),
+                "filename": str(_absolute(r.path, summary)),
                 "location": _location(r.span.start),
                 "end_location": _location(r.span.end),
                 "message": r.message,
@@ -53,6 +48,22 @@ def as_dict(diagnostic: Diagnostic, summary: RunSummary) -> dict:
         ],
         "url": diagnostic.url,
     }
+
+
+def _edit(edit: Edit, diagnostic: Diagnostic, summary: RunSummary) -> dict:
+    """ruff's edit; an edit of another file than the diagnostic's (a cross-file fix) names it."""
+    shown = {
+        "content": edit.content,
+        "end_location": _location(edit.end_position),
+        "location": _location(edit.start_position),
+    }
+    if edit.path != diagnostic.path:
+        shown["filename"] = str(_absolute(edit.path, summary))
+    return shown
+
+
+def _absolute(path: Path, summary: RunSummary) -> Path:
+    return path if path.is_absolute() else summary.cwd / path
 
 
 def _location(position: Position) -> dict:
