@@ -335,13 +335,34 @@ def test_a_file_that_cannot_be_read_is_reported(project, monkeypatch):
     assert (project / "secret.py").read_text() == BCE_BAD
 
 
-def test_a_path_that_does_not_exist_exits_2_and_lints_nothing(project):
+def test_a_path_that_does_not_exist_is_reported_and_the_rest_linted(project):
+    """As ruff's E902: a diagnostic (exit 1), and the other paths are linted and fixed."""
     result = concise("good.py", "nope.py")
-    assert result.exit_code == 2
-    assert result.stdout == ""
-    assert result.stderr == "error: nope.py: no such file or directory\n"
-    assert concise("--fix", "nope.py", "good.py").exit_code == 2
-    assert (project / "good.py").read_text() == BCE_BAD
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        GOOD,
+        "nope.py:1:1: IOError: No such file or directory",
+        "Found 2 errors.",
+        "[*] 1 fixable with the `--fix` option.",
+    ]
+    assert result.stderr == ""
+    result = concise("--fix", "nope.py", "good.py")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "nope.py:1:1: IOError: No such file or directory",
+        "Found 2 errors (1 fixed, 1 remaining).",
+    ]
+    assert (project / "good.py").read_text() == BCE_FIXED
+
+
+def test_an_empty_directory_warns_that_no_python_file_was_found(project):
+    (project / "empty").mkdir()
+    (project / "empty" / "notes.txt").write_text("not python\n")
+    result = concise("empty")
+    assert result.exit_code == 0
+    assert result.stdout == "All checks passed!\n"
+    assert result.stderr == "warning: No Python files found under the given path(s)\n"
+    assert concise("empty", "good.py").stderr == ""
 
 
 def test_an_internal_error_in_one_rule_on_one_file_is_reported_and_the_run_goes_on(

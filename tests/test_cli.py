@@ -185,10 +185,10 @@ def test_python2_syntax_is_a_diagnostic_not_a_traceback(project):
     )
 
 
-def test_missing_path_exits_2(project):
+def test_missing_path_is_a_diagnostic(project):
     result = CliRunner().invoke(main, ["check", "nope.py"])
-    assert result.exit_code == 2
-    assert "nope.py: no such file or directory" in result.output
+    assert result.exit_code == 1
+    assert result.output == "nope.py:1:1: IOError: No such file or directory\n\nFound 1 error.\n"
 
 
 def test_clean_project_passes(tmp_path, monkeypatch):

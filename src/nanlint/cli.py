@@ -98,7 +98,6 @@ def check(
     """Lint PATHS (default: the current directory)."""
     from nanlint.cache import default_directory
     from nanlint.config import ConfigError, resolve_config
-    from nanlint.discovery import PathError
     from nanlint.output import RunSummary
     from nanlint.output.formats import formatter
     from nanlint.output.statistics import statistics_table
@@ -128,11 +127,9 @@ def check(
     stdin = sys.stdin.buffer.read() if stdin_filename is not None else None
     cache_dir = None if no_cache else cache_dir or default_directory(config.root)
     options = CheckOptions(paths, config, fix, diff, force_exclude, stdin, cache_dir)
-    try:
-        result = run_check(options)
-    except PathError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
+    result = run_check(options)
+    if result.nothing_found:
+        click.echo("warning: No Python files found under the given path(s)", err=True)
     for message in result.withheld:
         click.echo(f"warning: {message}", err=True)
     for error in result.errors:

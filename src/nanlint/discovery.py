@@ -37,10 +37,6 @@ DEFAULT_EXCLUDES = frozenset(
 SUFFIXES = (".py", ".ipynb")
 
 
-class PathError(Exception):
-    """A path given on the command line does not exist."""
-
-
 @dataclass(frozen=True)
 class Discovered:
     files: list[Path]
@@ -73,13 +69,15 @@ def discover(paths: list[Path], exclusions: Exclusions, force_exclude: bool = Fa
 
     A path named on the command line is linted whatever its name and even when excluded,
     unless `force_exclude`; directories are walked for SUFFIXES files, skipping excluded
-    paths and symlinked directories (no loops).
+    paths and symlinked directories (no loops). A path that does not exist is a problem
+    (reported as ruff's E902 is), and the other paths are still linted.
     """
     files: dict[Path, None] = {}
     problems: list[tuple[Path, str]] = []
     for path in paths:
         if not os.path.lexists(path):
-            raise PathError(f"{path}: no such file or directory")
+            problems.append((path, os.strerror(errno.ENOENT)))
+            continue
         is_dir = path.is_dir()
         if force_exclude and exclusions.excluded(path, is_dir):
             continue

@@ -41,6 +41,7 @@ class RunResult:
     sources: dict[Path, SourceFile] = field(default_factory=dict)
     withheld: list[str] = field(default_factory=list)
     stdin_fixed: bytes | None = None  # with --stdin-filename and --fix: the source to print
+    nothing_found: bool = False  # the paths held no file to lint (ruff warns)
 
 
 @dataclass
@@ -64,6 +65,7 @@ def run_check(options: CheckOptions) -> RunResult:
             _read(path, options.stdin, inputs, result)
     else:
         found = discover(list(options.paths), exclusions, options.force_exclude)
+        result.nothing_found = not found.files and not found.problems
         for path, problem in found.problems:
             result.diagnostics.append(_file_problem(path, f"IOError: {problem}"))
         if _replayed(found.files, options, result):
