@@ -73,6 +73,19 @@ def test_file_level_directives():
     assert diagnostics(f"# noqa\nloss = {CALL}\n") == ["NAN101 4:31"]
 
 
+def test_a_line_directive_under_a_file_level_one_is_not_unused():
+    """The file-level directive suppresses first; the line's own stays right without it."""
+    lines = f"loss = {CALL}  # noqa: NAN101\nx = 1  # noqa: NAN101, NAN102\n"
+    assert diagnostics(f"# nanlint: noqa: NAN101\n{lines}") == [
+        "NAN001 5:8 Unused `noqa` directive (unused: `NAN102`)"
+    ]
+    assert diagnostics(f"# nanlint: noqa\n{lines}") == []
+    # without the file-level directive, the second line's codes are unused
+    assert diagnostics(lines) == [
+        "NAN001 4:8 Unused `noqa` directive (unused: `NAN101`, `NAN102`)"
+    ]
+
+
 def test_unused_noqa_reports_only_nan_codes_of_enabled_rules_and_unknown_nan_codes():
     code = "x = 1  # noqa: E501, NAN101, NAN102, NAN999\ny = 2  # noqa\n"
     assert diagnostics(code) == [

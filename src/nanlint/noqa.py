@@ -134,22 +134,29 @@ def apply_suppressions(
             kept.append(diagnostic)
     if report_unused:
         for directive in suppressions.lines.values():
-            unused = _unused(directive, used, enabled)
+            unused = _unused(directive, used, enabled, suppressions.file_codes)
             if unused:
                 kept.append(_unused_noqa(source, directive, unused))
     return kept
 
 
-def _unused(directive: Directive, used: set[tuple[int, str]], enabled: Collection[str]):
-    """The NAN codes of `directive` that suppressed nothing (known and enabled, or unknown)."""
+def _unused(
+    directive: Directive, used: set[tuple[int, str]], enabled: Collection[str], file_codes: Codes
+):
+    """The NAN codes of `directive` that suppressed nothing (known and enabled, or unknown).
+
+    A code the file-level directive suppresses is not reported: the file-level directive got
+    to the diagnostic first, and the line's directive stays right if it is removed.
+    """
     names = [name for name, _, _ in directive.codes]
-    if UNUSED_NOQA in names:
+    if UNUSED_NOQA in names or file_codes is None:
         return []
     return [
         (name, start, end)
         for name, start, end in directive.codes
         if name.startswith("NAN")
         and (directive.line, name) not in used
+        and name not in file_codes
         and (name in enabled or name not in DEFAULT_ENABLED)
     ]
 
