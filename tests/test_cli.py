@@ -214,14 +214,48 @@ def test_rule_reference_text():
         assert heading in result.output
 
 
-def test_rule_all_lists_every_rule():
+def test_rule_all_lists_every_code_with_the_applicability_of_its_fixes():
     result = run("rule", "--all")
     assert result.exit_code == 0
-    assert result.output.splitlines()[:3] == [
-        "NAN101  sigmoid-into-bce-loss        fix sometimes available",
-        "NAN102  activation-into-logits-loss  fix sometimes available",
-        "NAN103  softmax-into-cross-entropy   fix sometimes available",
+    lines = result.output.splitlines()
+    assert len(lines) == 20
+    assert lines[:4] == [
+        "NAN001  unused-noqa                  fix always available (safe)",
+        "NAN101  sigmoid-into-bce-loss        fix sometimes available (safe or unsafe)",
+        "NAN102  activation-into-logits-loss  fix sometimes available (unsafe)",
+        "NAN103  softmax-into-cross-entropy   fix sometimes available (unsafe)",
     ]
+    assert (
+        "NAN205  log-one-plus                 fix sometimes available (safe)  (off by default)"
+        in lines
+    )
+    assert lines[-1] == "NAN602  where-unsafe-branch          fix display-only (never applied)"
+
+
+def test_rule_all_as_json():
+    result = run("rule", "--all", "--output-format", "json")
+    entries = json.loads(result.output)
+    assert [entry["code"] for entry in entries][:2] == ["NAN001", "NAN101"]
+    assert len(entries) == 20
+    assert {key: value for key, value in entries[0].items() if key != "explanation"} == {
+        "code": "NAN001",
+        "name": "unused-noqa",
+        "summary": "A `# noqa` code that suppresses nothing",
+        "fix": "always available (safe)",
+        "default_enabled": True,
+        "url": "https://github.com/nanlint/nanlint/blob/main/rules/NAN001.md",
+    }
+    assert entries[0]["explanation"].startswith("# NAN001 unused-noqa\n")
+    assert entries[1]["explanation"] + "\n" == run("rule", "NAN101").output
+
+
+def test_rule_nan001_prints_its_reference():
+    result = run("rule", "NAN001")
+    assert result.exit_code == 0
+    assert result.output.startswith(
+        "# NAN001 unused-noqa\n\nA `# noqa` code that suppresses nothing. Fix: always"
+        " available (safe).\n\n## What it does\n"
+    )
 
 
 def test_unknown_rule_is_a_usage_error():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 from click.testing import CliRunner
@@ -81,9 +82,7 @@ def test_a_line_directive_under_a_file_level_one_is_not_unused():
     ]
     assert diagnostics(f"# nanlint: noqa\n{lines}") == []
     # without the file-level directive, the second line's codes are unused
-    assert diagnostics(lines) == [
-        "NAN001 4:8 Unused `noqa` directive (unused: `NAN101`, `NAN102`)"
-    ]
+    assert diagnostics(lines) == ["NAN001 4:8 Unused `noqa` directive (unused: `NAN101`, `NAN102`)"]
 
 
 def test_unused_noqa_reports_only_nan_codes_of_enabled_rules_and_unknown_nan_codes():
@@ -128,3 +127,12 @@ def test_cli_ignore_nan001_and_fix(tmp_path, monkeypatch):
     )
     assert runner.invoke(main, ["check", "--fix"]).exit_code == 0
     assert (tmp_path / "a.py").read_text() == "x = 1  # noqa: E501\n"
+
+
+def test_the_nan001_reference_example_is_flagged_and_fixed_as_it_says():
+    from nanlint.docs import reference_of
+
+    page = reference_of("NAN001")
+    example, improved = re.findall(r"```python\n(.*?)```", page, re.S)
+    assert diagnostics(example) == ["NAN001 3:50 Unused `noqa` directive (unused: `NAN101`)"]
+    assert fixed(example) == improved

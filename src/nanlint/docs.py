@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nanlint.fixes import FixAvailability
-from nanlint.rules import ALL_RULES
+from nanlint.rules import ALL_RULES, get_rule
 from nanlint.rules.base import Rule
+from nanlint.selection import CATALOG, META_CODES, UNUSED_NOQA, MetaCode
 
 if TYPE_CHECKING:
     from nanlint.repro.harness import Result
@@ -23,6 +24,58 @@ _AVAILABILITY = {
 
 def availability(rule: Rule) -> str:
     return _AVAILABILITY[rule.fix_availability]
+
+
+# The codes nanlint reports itself (no rule module): their fix summary and reference text.
+_META_FIX = {UNUSED_NOQA: "always available (safe)"}
+_META_PAGES = {
+    UNUSED_NOQA: """\
+## What it does
+
+Finds a `# noqa: NANxxx` comment whose code suppresses nothing on its line: the rule is
+enabled and reports nothing there, or the code names no rule (`NAN999`). Codes of other tools
+(`E501`, `F401`) are never reported, nor a code that a file-level `# nanlint: noqa` already
+suppresses.
+
+## Why is this bad?
+
+A stale suppression hides the next real finding on that line: when the code changes and the
+problem comes back, nobody sees it.
+
+## Example
+
+```python
+loss = F.binary_cross_entropy_with_logits(z, y)  # noqa: E501, NAN101
+```
+
+## Use instead
+
+```python
+loss = F.binary_cross_entropy_with_logits(z, y)  # noqa: E501
+```
+
+## Fix safety
+
+Safe: the fix removes only the unused NAN codes, the whole comment when nothing else is in it,
+and never another tool's code.
+"""
+}
+
+
+def reference_of(code: str) -> str | None:
+    """The reference text of a rule or a meta code (NAN001), None for an unknown code."""
+    rule = get_rule(code)
+    if rule is not None:
+        return reference(rule)
+    meta = next((entry for entry in META_CODES if entry.code == code.upper()), None)
+    return None if meta is None else meta_reference(meta)
+
+
+def meta_reference(entry: MetaCode) -> str:
+    return (
+        f"# {entry.code} {entry.name}\n\n{entry.summary}. Fix: {_META_FIX[entry.code]}.\n\n"
+        + _META_PAGES[entry.code]
+    )
 
 
 def reference(rule: Rule, reproduction: str | None = None) -> str:
@@ -95,6 +148,7 @@ def pages(results: dict[str, Result]) -> dict[str, str]:
         f"{rule.code}.md": reference(rule, markdown(results[rule.code], version))
         for rule in ALL_RULES
     }
+    generated.update({f"{entry.code}.md": meta_reference(entry) for entry in META_CODES})
     generated["README.md"] = index()
     return generated
 
@@ -112,19 +166,22 @@ def index() -> str:
 
 
 def rule_table(pages: str) -> str:
-    """The Markdown table of every rule; `pages` is the path from the table to rules/."""
+    """The Markdown table of every code; `pages` is the path from the table to rules/."""
     lines = ["| code | name | what it flags | fix |", "|---|---|---|---|"]
-    for rule in ALL_RULES:
-        default = "" if rule.default_enabled else " (off by default)"
+    for entry in CATALOG:
+        default = "" if entry.default_enabled else " (off by default)"
         lines.append(
-            f"| [{rule.code}]({pages}{rule.code}.md) | {rule.name} | {rule.summary}{default}"
-            f" | {fix_summary(rule)} |"
+            f"| [{entry.code}]({pages}{entry.code}.md) | {entry.name} | {entry.summary}{default}"
+            f" | {fix_summary(entry.code)} |"
         )
     return "\n".join(lines) + "\n"
 
 
-def fix_summary(rule: Rule) -> str:
+def fix_summary(code: str) -> str:
     """Availability, and the applicabilities the rule's (tested) invalid examples show."""
+    rule = get_rule(code)
+    if rule is None:
+        return _META_FIX[code]
     safe = any(example.fixed is not None for example in rule.invalid)
     unsafe = any(example.unsafe_fixed not in (None, example.fixed) for example in rule.invalid)
     kinds = " or ".join(kind for kind, shown in (("safe", safe), ("unsafe", unsafe)) if shown)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from nanlint.catalog import RULE_INFOS, RuleInfo
+from nanlint.catalog import DOCS_URL, RULE_INFOS, RuleInfo
 
 if TYPE_CHECKING:
     from nanlint.rules.base import Rule
@@ -26,7 +26,7 @@ class MetaCode:
 
     @property
     def url(self) -> str:
-        return "https://github.com/nanlint/nanlint/blob/main/README.md#suppressions"
+        return DOCS_URL.format(code=self.code)
 
 
 UNUSED_NOQA = "NAN001"

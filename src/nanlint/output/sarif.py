@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from nanlint import __version__
 from nanlint.diagnostics import Diagnostic
-from nanlint.docs import reference
+from nanlint.docs import reference_of
 from nanlint.fixes import Edit
 from nanlint.output.paths import display
 from nanlint.rules import RULES_BY_CODE
@@ -56,7 +56,7 @@ def render(diagnostics: list[Diagnostic], summary: RunSummary) -> str:
 def _rule(entry) -> dict:
     if not isinstance(entry, MetaCode):
         entry = RULES_BY_CODE[entry.code]
-    help_text = entry.summary if isinstance(entry, MetaCode) else reference(entry)
+    help_text = reference_of(entry.code)
     return {
         "id": entry.code,
         "name": entry.name,
