@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -80,3 +81,43 @@ def test_force_exclude_drops_excluded_explicit_paths(repo):
 def test_user_patterns_replace_the_defaults(repo):
     assert "build/out.py" in found(["."], patterns=["pkg/", ".venv"])
     assert not [p for p in found(["."], patterns=["pkg/", ".venv"]) if p.startswith("pkg")]
+
+
+def test_info_exclude_and_the_global_ignore_file_are_honoured(repo, tmp_path, monkeypatch):
+    (repo / "local_only.py").write_text("")
+    (repo / "scratch.py").write_text("")
+    (repo / "kept.py").write_text("")
+    (repo / ".git" / "info").mkdir(exist_ok=True)
+    (repo / ".git" / "info" / "exclude").write_text("local_only.py\n")
+    config_home = tmp_path / "config"
+    (config_home / "git").mkdir(parents=True)
+    (config_home / "git" / "ignore").write_text("scratch.py\nkept.py\n")
+    (repo / ".gitignore").write_text("!kept.py\n")  # the repository's own file wins
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-gitconfig"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
+    listed = found(["."])
+    assert "local_only.py" not in listed
+    assert "scratch.py" not in listed
+    assert "kept.py" in listed
+    # core.excludesFile replaces the default global file
+    (tmp_path / "gitconfig").write_text(f"[core]\n\texcludesFile = {tmp_path / 'mine'}\n")
+    (tmp_path / "mine").write_text("kept.py\na.py\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
+    listed = found(["."])
+    assert "scratch.py" in listed
+    assert "a.py" not in listed
+    assert "kept.py" in listed
+
+
+def test_a_worktree_reads_info_exclude_of_its_main_repository(repo, tmp_path, monkeypatch):
+    (repo / "local_only.py").write_text("")
+    (repo / ".git" / "info").mkdir(exist_ok=True)
+    (repo / ".git" / "info" / "exclude").write_text("local_only.py\n")
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t"}
+    run = {"cwd": repo, "check": True, "env": {**os.environ, **env, "GIT_COMMITTER_EMAIL": "t@t"}}
+    subprocess.run(["git", "add", "a.py", "local_only.py", "-f"], **run)
+    subprocess.run(["git", "commit", "-qm", "files"], **run)
+    subprocess.run(["git", "worktree", "add", "-q", str(tmp_path / "tree")], **run)
+    assert (tmp_path / "tree" / ".git").is_file()
+    monkeypatch.chdir(tmp_path / "tree")
+    assert found(["."]) == ["a.py"]
