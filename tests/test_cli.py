@@ -10,6 +10,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+import readme
 from conftest import BAD, FIXED
 from nanlint.cli import main
 
@@ -336,3 +337,27 @@ def test_statistics_counts_per_code(project):
     result = run("check", "--statistics")
     assert result.exit_code == 1
     assert result.output == "1  NAN101  [*] sigmoid-into-bce-loss\n"
+
+
+def test_one_named_file_names_the_files_it_read_relative_to_the_working_directory(
+    tmp_path, monkeypatch
+):
+    """As pre-commit runs it: models.py is read for the analysis, not linted, and both the
+    message and the note name it as the linted file is named."""
+    readme.write_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    lines = run("check", "--isolated", "--select", "NAN103", "train.py").output.splitlines()
+    assert lines[0].startswith(
+        "train.py:11:28: NAN103 Softmax probabilities from `nn.Softmax, last layer of self.net`"
+        " (models.py:8) via `Classifier.forward` reach `F.cross_entropy`"
+    )
+    assert lines[5] == (
+        "   = note: models.py:8:64: softmax probabilities produced here by"
+        " `nn.Softmax, last layer of self.net`"
+    )
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    lines = run("check", "--isolated", "--select", "NAN103", "../train.py").output.splitlines()
+    assert lines[0].startswith(f"{tmp_path}/train.py:11:28: NAN103 ")
+    assert f"({tmp_path}/models.py:8)" in lines[0]
+    assert lines[5].startswith(f"   = note: {tmp_path}/models.py:8:64: ")

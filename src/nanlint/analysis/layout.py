@@ -90,3 +90,13 @@ def _in_project(path: str) -> bool:
 
 def absolute(path: Path) -> Path:
     return Path(os.path.abspath(path))
+
+
+def relative(path: Path) -> Path:
+    """`path` relative to the working directory when inside it, as linted files are named on
+    the command line, so that messages and notes name a file read for the analysis alike."""
+    cwd = os.getcwd()
+    text = os.path.abspath(path)
+    if text.startswith(cwd.rstrip(os.sep) + os.sep):
+        return Path(text[len(cwd.rstrip(os.sep)) + 1 :])
+    return Path(text)

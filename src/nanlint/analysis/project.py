@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nanlint.analysis.facts import FileAnalysis
-from nanlint.analysis.layout import absolute, find_module, roots_for
+from nanlint.analysis.layout import absolute, find_module, relative, roots_for
 from nanlint.analysis.scopes import ClassInfo, FileScopes, FunctionInfo, defined_names
 from nanlint.analysis.torch_api import LOSSES
 from nanlint.analysis.values import (
@@ -98,7 +98,7 @@ class Project:
         path = absolute(path)
         if path not in self._sources:
             try:
-                self._sources[path] = SourceFile.from_bytes(path, path.read_bytes())
+                self._sources[path] = SourceFile.from_bytes(relative(path), path.read_bytes())
             except (OSError, DecodeError):
                 self._sources[path] = None
         return self._sources[path]

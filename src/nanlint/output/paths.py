@@ -20,7 +20,7 @@ def cell_prefix(position: Position) -> str:
 
 
 def display(path: Path, cwd: Path) -> str:
-    absolute = path if path.is_absolute() else cwd / path
+    absolute = Path(os.path.normpath(path if path.is_absolute() else cwd / path))
     try:
         return os.path.relpath(absolute, cwd) if _inside(absolute, cwd) else str(absolute)
     except ValueError:
