@@ -132,7 +132,10 @@ def test_the_pre_commit_snippet_names_real_hooks_that_work(tmp_path):
     (snippet,) = (block for block in readme.blocks("yaml") if block.startswith("repos:"))
     (repository,) = yaml.safe_load(snippet)["repos"]
     assert repository["repo"] == "https://github.com/nanlint/nanlint"
-    assert repository["rev"] == f"v{__version__}"
+    # no release is tagged: the snippet names the branch and says how to pin a commit
+    assert repository["rev"] == "main"
+    assert "pre-commit autoupdate --freeze" in snippet
+    assert f"`v{__version__}` being the first" in readme.section("### pre-commit")
     shown = re.findall(r"- id: ([\w-]+)", snippet)  # the commented-out one too
     assert shown == ["nanlint", "nanlint-fix"] == list(_hooks())
     project = readme.write_project(tmp_path)
