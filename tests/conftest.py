@@ -106,10 +106,8 @@ BCE_FIXED = BCE_BAD.replace(
     "binary_cross_entropy(torch.sigmoid(z), y)", "binary_cross_entropy_with_logits(z, y)"
 )
 BCE_MESSAGE = (
-    "NAN101 [*] Sigmoid probabilities from `torch.sigmoid` (line 4) reach"
-    " `F.binary_cross_entropy`: BCELoss clamps log() at -100, so a confidently wrong logit"
-    " beyond 16.6 gives a loss stuck at 100 and a gradient of exactly zero in float32"
-    " (6.2 in bfloat16)"
+    "NAN101 [*] Sigmoid probabilities from `torch.sigmoid` reach `F.binary_cross_entropy`:"
+    " use BCEWithLogitsLoss on the logits"
 )
 
 

@@ -33,10 +33,8 @@ def test_concise_output_and_exit_code(project):
     result = run("check", "--output-format", "concise")
     assert result.exit_code == 1
     assert result.output.splitlines() == [
-        "train.py:6:35: NAN101 [*] Sigmoid probabilities from `torch.sigmoid` (line 6) reach"
-        " `F.binary_cross_entropy`: BCELoss clamps log() at -100, so a confidently wrong logit"
-        " beyond 16.6 gives a loss stuck at 100 and a gradient of exactly zero in float32"
-        " (6.2 in bfloat16)",
+        "train.py:6:35: NAN101 [*] Sigmoid probabilities from `torch.sigmoid` reach"
+        " `F.binary_cross_entropy`: use BCEWithLogitsLoss on the logits",
         "Found 1 error.",
         "[*] 1 fixable with the `--fix` option.",
     ]
@@ -53,11 +51,17 @@ def test_full_output_shows_source_caret_related_location_and_fix(project):
         "  |                                   ^^^^^^^^^^^^^^^^^^^^^ NAN101",
         "  |",
     ]
+    assert lines[5] == (
+        "   = why: Sigmoid probabilities from `torch.sigmoid` (line 6) reach"
+        " `F.binary_cross_entropy`: BCELoss clamps log() at -100, so a confidently wrong logit"
+        " beyond 16.6 gives a loss stuck at 100 and a gradient of exactly zero in float32"
+        " (6.2 in bfloat16)"
+    )
     assert (
-        lines[5]
+        lines[6]
         == "   = note: train.py:6:35: sigmoid probabilities produced here by `torch.sigmoid`"
     )
-    assert lines[6] == "   = help: Pass the logits to `binary_cross_entropy_with_logits`"
+    assert lines[7] == "   = help: Pass the logits to `binary_cross_entropy_with_logits`"
 
 
 def test_json_output_is_shaped_like_ruff(project):
@@ -69,7 +73,15 @@ def test_json_output_is_shaped_like_ruff(project):
     assert item["location"] == {"row": 6, "column": 35}
     assert item["end_location"] == {"row": 6, "column": 56}
     assert item["noqa_row"] == 6
-    assert item["url"] is None
+    assert item["url"] == "https://github.com/nanlint/nanlint/blob/main/rules/NAN101.md"
+    assert item["message"] == (
+        "Sigmoid probabilities from `torch.sigmoid` reach `F.binary_cross_entropy`:"
+        " use BCEWithLogitsLoss on the logits"
+    )
+    assert item["full_message"].startswith(
+        "Sigmoid probabilities from `torch.sigmoid` (line 6) reach `F.binary_cross_entropy`:"
+        " BCELoss clamps log() at -100"
+    )
     assert item["fix"]["applicability"] == "safe"
     assert item["fix"]["message"] == "Pass the logits to `binary_cross_entropy_with_logits`"
     assert item["fix"]["edits"] == [
@@ -347,11 +359,11 @@ def test_one_named_file_names_the_files_it_read_relative_to_the_working_director
     readme.write_project(tmp_path)
     monkeypatch.chdir(tmp_path)
     lines = run("check", "--isolated", "--select", "NAN103", "train.py").output.splitlines()
-    assert lines[0].startswith(
-        "train.py:11:28: NAN103 Softmax probabilities from `nn.Softmax, last layer of self.net`"
+    assert lines[5].startswith(
+        "   = why: Softmax probabilities from `nn.Softmax, last layer of self.net`"
         " (models.py:8) via `Classifier.forward` reach `F.cross_entropy`"
     )
-    assert lines[5] == (
+    assert lines[6] == (
         "   = note: models.py:8:64: softmax probabilities produced here by"
         " `nn.Softmax, last layer of self.net`"
     )
@@ -359,5 +371,5 @@ def test_one_named_file_names_the_files_it_read_relative_to_the_working_director
     monkeypatch.chdir(tmp_path / "sub")
     lines = run("check", "--isolated", "--select", "NAN103", "../train.py").output.splitlines()
     assert lines[0].startswith(f"{tmp_path}/train.py:11:28: NAN103 ")
-    assert f"({tmp_path}/models.py:8)" in lines[0]
-    assert lines[5].startswith(f"   = note: {tmp_path}/models.py:8:64: ")
+    assert f"({tmp_path}/models.py:8)" in lines[5]
+    assert lines[6].startswith(f"   = note: {tmp_path}/models.py:8:64: ")

@@ -128,7 +128,7 @@ def test_a_fix_that_would_not_parse_is_withheld_and_the_diagnostic_says_so(model
         "Break the call (withheld: the fixed code would not parse, so it was not written)"
     )
     full = nanlint("check", "--fix").stdout.splitlines()
-    assert full[6] == (
+    assert full[7] == (
         "   = help: Break the call (withheld: the fixed code would not parse, so it was not"
         " written) (suggestion only, never applied)"
     )

@@ -35,7 +35,7 @@ def test_diagnostics_name_the_cell_and_follow_values_across_cells(notebook):
     assert result.exit_code == 1
     assert result.output.splitlines() == [
         "training.ipynb:cell 4:1:31: NAN101 [*] Sigmoid probabilities from `torch.sigmoid`"
-        f" (cell 3, line 1) {MESSAGE_END}",
+        " reach `F.binary_cross_entropy`: use BCEWithLogitsLoss on the logits",
         "Found 1 error.",
         "[*] 1 fixable with the `--fix` option.",
     ]
@@ -43,11 +43,12 @@ def test_diagnostics_name_the_cell_and_follow_values_across_cells(notebook):
 
 def test_full_output_shows_the_cell_line_and_the_related_cell(notebook):
     lines = run().output.splitlines()
-    assert lines[1:6] == [
+    assert lines[1:7] == [
         "  |",
         "1 | loss = F.binary_cross_entropy(probs, target)",
         "  |                               ^^^^^ NAN101",
         "  |",
+        f"   = why: Sigmoid probabilities from `torch.sigmoid` (cell 3, line 1) {MESSAGE_END}",
         "   = note: training.ipynb:cell 3:1:9: sigmoid probabilities produced here by"
         " `torch.sigmoid`",
     ]

@@ -32,10 +32,18 @@ BCE_FIXED = "binary_cross_entropy_with_logits(logits, targets)"
 SOFTMAX = "nn.Sequential(nn.Linear(features, classes), nn.Softmax(dim=-1))"
 SOFTMAX_FIXED = "nn.Sequential(nn.Linear(features, classes))"
 NAN103 = (
-    "train.py:11:28: NAN103 Softmax probabilities from `nn.Softmax, last layer of self.net`"
-    " (models.py:8) via `Classifier.forward` reach `F.cross_entropy`"
+    "train.py:11:28: NAN103 Softmax probabilities reach `F.cross_entropy`:"
+    " pass the logits (it applies log_softmax)"
 )
-NAN101 = "train.py:15:35: NAN101 [*] Sigmoid probabilities from `torch.sigmoid` (line 15)"
+# the full format explains it: both ends and the path between them
+NAN103_WHY = (
+    "   = why: Softmax probabilities from `nn.Softmax, last layer of self.net` (models.py:8)"
+    " via `Classifier.forward` reach `F.cross_entropy`: it applies log_softmax itself"
+)
+NAN101 = (
+    "train.py:15:35: NAN101 [*] Sigmoid probabilities from `torch.sigmoid` reach"
+    " `F.binary_cross_entropy`: use BCEWithLogitsLoss on the logits"
+)
 
 
 @dataclass(frozen=True)
@@ -107,10 +115,10 @@ RULE_COUNT = len(ALL_RULES) + 1  # and NAN001
 
 RUN: dict[str, Expect] = {
     # Check
-    "nanlint check": Expect(1, (NAN103, NAN101, "Found 2 errors.")),
+    "nanlint check": Expect(1, (NAN103, NAN103_WHY, NAN101, "Found 2 errors.")),
     "nanlint check models.py train.py --output-format concise": Expect(
         1,
-        (f"{NAN103}: it applies log_softmax itself", NAN101, "Found 2 errors."),
+        (NAN103, NAN101, "Found 2 errors."),
         check=_lines(4),
     ),
     "nanlint check --statistics": Expect(
@@ -186,8 +194,10 @@ RUN: dict[str, Expect] = {
     "nanlint check --output-format github": Expect(
         1,
         (
-            "::error file=train.py,line=11,col=28,endLine=11,endColumn=36,title=NAN103::",
-            "::error file=train.py,line=15,col=35,endLine=15,endColumn=56,title=NAN101::",
+            "::error file=train.py,line=11,col=28,endLine=11,endColumn=36,title=NAN103 Softmax"
+            " probabilities reach `F.cross_entropy`%3A pass the logits (it applies log_softmax)"
+            "::Softmax probabilities from `nn.Softmax, last layer of self.net` (models.py:8)",
+            "::error file=train.py,line=15,col=35,endLine=15,endColumn=56,title=NAN101 Sigmoid",
         ),
         check=_lines(2),
     ),

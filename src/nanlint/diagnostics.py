@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nanlint.fixes import Fix
+from nanlint.messages import short_message
 from nanlint.source import Position, Span
 
 
@@ -29,9 +30,13 @@ class Diagnostic:
     fix: Fix | None = None
     related: tuple[Related, ...] = field(default=())
     noqa_line: int | None = None
-    url: str | None = None
     # more lines where a noqa comment also applies: the first and last line of the consuming call
     noqa_lines: tuple[int, ...] = ()
+
+    @property
+    def short(self) -> str:
+        """One line: what reaches what, and the remedy (nanlint.messages); `message` explains."""
+        return short_message(self.code, self.message)
 
     @property
     def label(self) -> str:

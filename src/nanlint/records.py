@@ -21,7 +21,6 @@ def dump(diagnostic: Diagnostic) -> dict:
             for item in diagnostic.related
         ],
         "noqa_line": diagnostic.noqa_line,
-        "url": diagnostic.url,
         "noqa_lines": list(diagnostic.noqa_lines),
     }
 
@@ -40,7 +39,6 @@ def load(data: dict) -> Diagnostic:
             for item in data["related"]
         ),
         data["noqa_line"],
-        data["url"],
         tuple(data["noqa_lines"]),
     )
 

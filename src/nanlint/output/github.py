@@ -23,7 +23,7 @@ def _command(diagnostic: Diagnostic, summary: RunSummary) -> str:
         "col": start.column,
         "endLine": end.line,
         "endColumn": end.column,
-        "title": diagnostic.label,
+        "title": f"{diagnostic.code} {diagnostic.short}" if diagnostic.code else diagnostic.label,
     }
     listed = ",".join(f"{key}={_escape_property(str(value))}" for key, value in properties.items())
     return f"::error {listed}::{_escape_data(cell_prefix(start) + diagnostic.message)}"

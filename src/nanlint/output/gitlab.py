@@ -36,7 +36,8 @@ def _issue(diagnostic: Diagnostic, path: str, fingerprint: str) -> dict:
         "check_name": diagnostic.label,
         "description": (f"{diagnostic.code}: " if diagnostic.code else "")
         + cell_prefix(start)
-        + diagnostic.message,
+        + diagnostic.short,
+        "content": {"body": diagnostic.message},
         "severity": "major",
         "fingerprint": fingerprint,
         "location": {

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nanlint.catalog import DOCS_URL
 from nanlint.diagnostics import Diagnostic
 from nanlint.fixes import Edit
 from nanlint.source import Position
@@ -35,7 +36,8 @@ def as_dict(diagnostic: Diagnostic, summary: RunSummary) -> dict:
             "notes": list(fix.notes),
         },
         "location": _location(diagnostic.start),
-        "message": diagnostic.message,
+        "message": diagnostic.short,
+        "full_message": diagnostic.message,
         "noqa_row": diagnostic.noqa_line,
         "related": [
             {
@@ -46,7 +48,7 @@ def as_dict(diagnostic: Diagnostic, summary: RunSummary) -> dict:
             }
             for r in diagnostic.related
         ],
-        "url": diagnostic.url,
+        "url": _url(diagnostic.code),
     }
 
 
@@ -60,6 +62,11 @@ def _edit(edit: Edit, diagnostic: Diagnostic, summary: RunSummary) -> dict:
     if edit.path != diagnostic.path:
         shown["filename"] = str(_absolute(edit.path, summary))
     return shown
+
+
+def _url(code: str | None) -> str | None:
+    """The rule's page; None for a file that could not be read or parsed (no code)."""
+    return None if code is None else DOCS_URL.format(code=code)
 
 
 def _absolute(path: Path, summary: RunSummary) -> Path:

@@ -38,7 +38,7 @@ def render(diagnostics: list[Diagnostic], summary: RunSummary) -> str:
                 line=str(start.line),
                 column=str(start.column),
             )
-            failure = ET.SubElement(case, "failure", message=diagnostic.message)
+            failure = ET.SubElement(case, "failure", message=diagnostic.short)
             cell = f"cell {start.cell}, " if start.cell is not None else ""
             failure.text = f"{cell}line {start.line}, col {start.column}, {diagnostic.message}"
     ET.indent(root, space="  ")

@@ -27,12 +27,14 @@ def _headline(diagnostic: Diagnostic, summary: RunSummary) -> str:
     if diagnostic.code is None:
         return f"{where}: {diagnostic.message}"
     marker = " [*]" if fixable(diagnostic, summary) else ""
-    return f"{where}: {diagnostic.code}{marker} {diagnostic.message}"
+    return f"{where}: {diagnostic.code}{marker} {diagnostic.short}"
 
 
 def _block(diagnostic: Diagnostic, summary: RunSummary) -> str:
     lines = [_headline(diagnostic, summary)]
     lines.extend(_snippet(diagnostic, summary))
+    if diagnostic.short != diagnostic.message:
+        lines.append(f"   = why: {diagnostic.message}")
     for related in diagnostic.related:
         where = location(related.path, related.span.start, summary.cwd)
         lines.append(f"   = note: {where}: {related.message}")

@@ -52,7 +52,7 @@ class KlDivMeanReduction(Rule):
                 continue
             node = reduction.arg.node if reduction.arg is not None else setup.fact.node
             message = (
-                f"`{setup.label}` with reduction='mean'{_how(reduction)} divides the summed"
+                f"`{setup.label}` with reduction='mean'{_how(reduction)}: it divides the summed"
                 " divergence by every element (batch size x the size of each distribution), so"
                 " the loss and its gradient are that size times smaller than the KL divergence"
                 " (10x with 10 classes); reduction='batchmean' gives the KL divergence"
