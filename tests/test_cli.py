@@ -348,7 +348,11 @@ def test_stdin_force_excluded_prints_the_source_unchanged(project):
 def test_statistics_counts_per_code(project):
     result = run("check", "--statistics")
     assert result.exit_code == 1
-    assert result.output == "1  NAN101  [*] sigmoid-into-bce-loss\n"
+    assert result.output == (
+        "1  NAN101  [*] sigmoid-into-bce-loss\n"
+        "Found 1 error.\n"
+        "[*] 1 fixable with the `--fix` option.\n"
+    )
 
 
 def test_one_named_file_names_the_files_it_read_relative_to_the_working_directory(

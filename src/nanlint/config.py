@@ -13,13 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pathspec import GitIgnoreSpec
 
 from nanlint.discovery import DEFAULT_EXCLUDES
-from nanlint.output import FORMAT_NAMES
-from nanlint.selection import SelectorError, enabled_codes, matches, validate
+from nanlint.selection import enabled_codes, matches
+from nanlint.settings import BY_KEY
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -111,20 +111,36 @@ def find_config(paths: Iterable[Path]) -> Path | None:
 
 def load_config(path: Path) -> Config:
     """Read and check one configuration file."""
-    table = _table(path)
+    return Config(path=path, **settings_of(_table(path), str(path)))
+
+
+def settings_of(table: dict, origin: str) -> dict[str, Any]:
+    """The Config attributes a table of keys sets; ConfigError names `origin` and the key."""
     values: dict[str, Any] = {}
     for key, value in table.items():
-        option = _OPTIONS.get(key)
-        if option is None:
+        setting = BY_KEY.get(key)
+        if setting is None:
             raise ConfigError(
-                f"{path}: unknown key `{key}`; accepted keys: {', '.join(sorted(_OPTIONS))}"
+                f"{origin}: unknown key `{key}`; accepted keys: {', '.join(sorted(BY_KEY))}"
             )
-        attribute, check, accepted = option
         try:
-            values[attribute] = check(value)
+            values[setting.attribute] = setting.parse(value)
         except (TypeError, ValueError) as error:
-            raise ConfigError(f"{path}: `{key}` {error}; accepted values: {accepted}") from error
-    return Config(path=path, **values)
+            raise ConfigError(
+                f"{origin}: `{key}` {error}; accepted values: {setting.accepted}"
+            ) from error
+    return values
+
+
+def inline_settings(text: str) -> dict[str, Any]:
+    """`--config "select = ['NAN1']"`: the Config attributes a TOML `KEY = VALUE` sets."""
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(
+            f"--config {text!r}: neither a file nor TOML `KEY = VALUE`: {error}"
+        ) from error
+    return settings_of(table, f"--config {text!r}")
 
 
 def _read_toml(path: Path) -> dict:
@@ -149,57 +165,6 @@ def _table(path: Path) -> dict:
 
 def _has_table(pyproject: Path) -> bool:
     return "nanlint" in _read_toml(pyproject).get("tool", {})
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise TypeError(f"must be a list of strings, not {value!r}")
-    return tuple(value)
-
-
-def _selectors(value: Any) -> tuple[str, ...]:
-    items = _strings(value)
-    try:
-        return tuple(validate(item) for item in items)
-    except SelectorError as error:
-        raise ValueError(f"has an {error}") from error
-
-
-def _per_file_ignores(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    if not isinstance(value, dict):
-        raise TypeError(f"must be a table of glob = [codes], not {value!r}")
-    return tuple((str(glob), _selectors(codes)) for glob, codes in value.items())
-
-
-def _boolean(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"must be true or false, not {value!r}")
-    return value
-
-
-def _output_format(value: Any) -> str:
-    if value not in FORMAT_NAMES:
-        raise ValueError(f"must be an output format, not {value!r}")
-    return value
-
-
-_SELECTORS = "a list of codes (NAN101), prefixes (NAN1) or ALL"
-_PATTERNS = "a list of gitignore-style patterns"
-_OPTIONS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
-    "select": ("select", _selectors, _SELECTORS),
-    "ignore": ("ignore", _selectors, _SELECTORS),
-    "extend-select": ("extend_select", _selectors, _SELECTORS),
-    "per-file-ignores": (
-        "per_file_ignores",
-        _per_file_ignores,
-        'a table of pattern = [codes], e.g. "tests/*" = ["NAN101"]',
-    ),
-    "exclude": ("exclude", _strings, _PATTERNS),
-    "extend-exclude": ("extend_exclude", _strings, _PATTERNS),
-    "unsafe-fixes": ("unsafe_fixes", _boolean, "true, false"),
-    "output-format": ("output_format", _output_format, ", ".join(FORMAT_NAMES)),
-    "respect-gitignore": ("respect_gitignore", _boolean, "true, false"),
-}
 
 
 def resolve_config(paths: Iterable[Path], explicit: Path | None, isolated: bool) -> Config:

@@ -65,6 +65,7 @@ class Report:
     withheld: list[str] = field(default_factory=list)
     errors: list[InternalError] = field(default_factory=list)
     applied: list[Fix] = field(default_factory=list)  # the fixes behind `fixed`
+    fixed_diagnostics: list[Diagnostic] = field(default_factory=list)  # whose fixes applied
 
 
 ProjectFactory = Callable[[dict], "Project"]
@@ -72,10 +73,12 @@ ProjectFactory = Callable[[dict], "Project"]
 
 @dataclass(frozen=True)
 class Selection:
-    """The rules that run on one file, and whether its unused `# noqa` codes are reported."""
+    """The rules that run on one file, whether its unused `# noqa` codes are reported, and
+    whether its `# noqa` comments count at all (`--ignore-noqa`)."""
 
     rules: tuple[RuleInfo | Rule, ...]  # a RuleInfo's rule is loaded only if a file needs it
     unused_noqa: bool = False
+    respect_noqa: bool = True
 
 
 Selector = Callable[[SourceFile], Selection]
@@ -136,6 +139,9 @@ def lint_files(
         own = _distinct(found[source.path])
         complete = source.path not in failed and all(d.code is not None for d in own)
         enabled = {rule.code for rule in selection.rules}
+        if not selection.respect_noqa:
+            diagnostics += own
+            continue
         diagnostics += apply_suppressions(source, own, enabled, selection.unused_noqa and complete)
     diagnostics.sort(key=Diagnostic.sort_key)
     return diagnostics, errors
@@ -225,6 +231,7 @@ def fix_files(
     """
     current = {source.path: source for source in sources}
     applied: list[Fix] = []
+    fixed_diagnostics: list[Diagnostic] = []
     withheld: dict[tuple, tuple[str, str]] = {}  # _identity(fix) -> (title, reason)
     for _ in range(MAX_FIX_ROUNDS):
         diagnostics, errors = lint_files(list(current.values()), select, make_project)
@@ -256,6 +263,8 @@ def fix_files(
             continue
         current.update(changed)
         applied += chosen
+        taken = {id(fix) for fix in chosen}
+        fixed_diagnostics += [d for d in diagnostics if id(d.fix) in taken]
     diagnostics, errors = lint_files(list(current.values()), select, make_project)
     diagnostics = [_withhold(d, withheld) for d in diagnostics]
     changed = {
@@ -264,7 +273,9 @@ def fix_files(
         if current[source.path].text != source.text
     }
     messages = [f"{title}: {reason}" for title, reason in withheld.values()]
-    return Report(current, diagnostics, changed, len(applied), messages, errors, applied)
+    return Report(
+        current, diagnostics, changed, len(applied), messages, errors, applied, fixed_diagnostics
+    )
 
 
 def _applied(current: dict[Path, SourceFile], fixes: list[Fix]) -> dict[Path, SourceFile] | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from nanlint.diagnostics import Diagnostic
-from nanlint.fixes import Applicability, Edit, Fix
+from nanlint.fixes import Applicability, Edit, Fix, apply_edits
 from nanlint.selection import DEFAULT_ENABLED, UNUSED_NOQA
 from nanlint.source import Position, SourceFile, Span
 
@@ -216,3 +216,43 @@ def _edit(source: SourceFile, start: int, end: int, content: str) -> Edit:
     return Edit(
         source.path, start, end, content, source.position_at(start), source.position_at(end)
     )
+
+
+def with_noqa(source: SourceFile, diagnostics: list[Diagnostic]) -> tuple[str, int]:
+    """The text with each diagnostic's code in a `# noqa` on its noqa line (an existing
+    directive gets the code added), and how many lines changed. NAN001 and file problems are
+    left alone: a noqa cannot silence a stale noqa, nor an unreadable file."""
+    wanted: dict[int, set[str]] = {}
+    for diagnostic in diagnostics:
+        if diagnostic.code in (None, UNUSED_NOQA) or diagnostic.noqa_line is None:
+            continue
+        wanted.setdefault(diagnostic.noqa_line, set()).add(diagnostic.code)
+    existing = find_suppressions(source).lines
+    ends = _line_ends(source.text)
+    edits = []
+    for line, codes in sorted(wanted.items()):
+        directive = existing.get(line)
+        if directive is not None and not directive.codes:
+            continue  # a bare noqa already covers every code
+        if directive is not None:
+            names = sorted({name for name, _, _ in directive.codes} | codes)
+            first, last = directive.codes[0][1], directive.codes[-1][2]
+            edits.append(_edit(source, first, last, ", ".join(names)))
+            continue
+        if line not in ends:  # inside a string, or continued by a backslash
+            continue
+        end = source.offset(Position(line, 1)) + len(source.line_text(line).rstrip())
+        edits.append(_edit(source, end, end, f"  # noqa: {', '.join(sorted(codes))}"))
+    return apply_edits(source.text, edits), len(edits)
+
+
+def _line_ends(text: str) -> set[int]:
+    """The lines that end outside a string and without a backslash: a comment can go there."""
+    ends: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type in (tokenize.NEWLINE, tokenize.NL):
+                ends.add(token.start[0])
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return ends

@@ -14,6 +14,7 @@ from nanlint.config import Config
 from nanlint.diagnostics import Diagnostic
 from nanlint.discovery import Exclusions, discover
 from nanlint.engine import InternalError, Selection, fix_files, lint_files, project_for
+from nanlint.noqa import with_noqa
 from nanlint.notebook import Notebook, NotebookError
 from nanlint.selection import UNUSED_NOQA
 from nanlint.source import DecodeError, Position, SourceFile, Span
@@ -30,6 +31,8 @@ class CheckOptions:
     # --stdin-filename: lint these bytes as the file paths[0], print instead of writing
     stdin: bytes | None = None
     cache_dir: Path | None = None  # None: no results cache (--no-cache)
+    ignore_noqa: bool = False  # --ignore-noqa: report what `# noqa` comments suppress
+    add_noqa: bool = False  # --add-noqa: suppress every diagnostic with a `# noqa` comment
 
 
 @dataclass
@@ -42,6 +45,8 @@ class RunResult:
     withheld: list[str] = field(default_factory=list)
     stdin_fixed: bytes | None = None  # with --stdin-filename and --fix: the source to print
     nothing_found: bool = False  # the paths held no file to lint (ruff warns)
+    fixed_diagnostics: list[Diagnostic] = field(default_factory=list)  # for --show-fixes
+    noqa_added: int = 0  # --add-noqa: directives added or extended
 
 
 @dataclass
@@ -83,6 +88,8 @@ def run_check(options: CheckOptions) -> RunResult:
     try:
         if options.fix or options.diff:
             _fix(inputs, options, result)
+        elif options.add_noqa:
+            _add_noqa(inputs, options, result)
         else:
             diagnostics, errors = _lint(inputs.sources, options)
             _report(result, inputs, {s.path: s for s in inputs.sources}, diagnostics)
@@ -102,9 +109,9 @@ def _lint(
     """Lint the files as one project, or replay the cached diagnostics of an unchanged run."""
     config = options.config
     if options.cache_dir is None or options.stdin is not None:
-        return lint_files(sources, _selector(config))
+        return lint_files(sources, _selector(config, options.ignore_noqa))
     cache = ResultsCache(options.cache_dir)
-    key = cache.key([source.path for source in sources], _settings(config))
+    key = cache.key([source.path for source in sources], _settings(config, options.ignore_noqa))
     cached = cache.lookup(key, sources)
     if cached is not None:
         return cached, []
@@ -114,7 +121,7 @@ def _lint(
         projects.append(project_for(by_path))
         return projects[-1]
 
-    diagnostics, errors = lint_files(sources, _selector(config), make_project)
+    diagnostics, errors = lint_files(sources, _selector(config, options.ignore_noqa), make_project)
     if not errors:
         cache.store(key, sources, projects, diagnostics)
     return diagnostics, errors
@@ -124,12 +131,12 @@ def _replayed(paths: list[Path], options: CheckOptions, result: RunResult) -> bo
     """Replay the cached run of `paths` if none of its inputs was touched since, reading only
     the files its diagnostics point at (for their snippets). Not for fixes, nor notebooks
     (their diagnostics are placed in cells, which needs the notebook read)."""
-    if options.cache_dir is None or options.fix or options.diff:
+    if options.cache_dir is None or options.fix or options.diff or options.add_noqa:
         return False
     if any(path.suffix == ".ipynb" for path in paths):
         return False
     cache = ResultsCache(options.cache_dir)
-    diagnostics = cache.replay(cache.key(paths, _settings(options.config)))
+    diagnostics = cache.replay(cache.key(paths, _settings(options.config, options.ignore_noqa)))
     if diagnostics is None:
         return False
     shown = {d.path for d in diagnostics} | {r.path for d in diagnostics for r in d.related}
@@ -140,14 +147,21 @@ def _replayed(paths: list[Path], options: CheckOptions, result: RunResult) -> bo
     return True
 
 
-def _settings(config: Config) -> str:
+def _settings(config: Config, ignore_noqa: bool) -> str:
     """The settings a cached run depends on."""
     return repr(
-        (config.select, config.ignore, config.extend_select, config.per_file_ignores, config.root)
+        (
+            config.select,
+            config.ignore,
+            config.extend_select,
+            config.per_file_ignores,
+            config.root,
+            ignore_noqa,
+        )
     )
 
 
-def _selector(config: Config):
+def _selector(config: Config, ignore_noqa: bool = False):
     """Each file's rules, from the configuration (per-file ignores included)."""
     cache: dict[frozenset, Selection] = {}
 
@@ -155,7 +169,8 @@ def _selector(config: Config):
         codes = config.codes_for(source.path)
         if codes not in cache:
             rules = tuple(rule for rule in RULE_INFOS if rule.code in codes)
-            cache[codes] = Selection(rules, UNUSED_NOQA in codes)
+            unused = UNUSED_NOQA in codes and not ignore_noqa
+            cache[codes] = Selection(rules, unused, respect_noqa=not ignore_noqa)
         return cache[codes]
 
     return select
@@ -189,7 +204,7 @@ def _fix(inputs: _Inputs, options: CheckOptions, result: RunResult) -> None:
     links = frozenset(
         s.path for s in inputs.sources if options.stdin is None and s.path.is_symlink()
     )
-    selector = _selector(options.config)
+    selector = _selector(options.config, options.ignore_noqa)
     report = fix_files(inputs.sources, selector, options.config.unsafe_fixes, read_only=links)
     result.errors.extend(report.errors)
     result.withheld.extend(report.withheld)
@@ -214,6 +229,9 @@ def _fix(inputs: _Inputs, options: CheckOptions, result: RunResult) -> None:
     elif not options.diff:
         unwritten.update(_write(written, inputs.data, result))
     result.fixed = sum(1 for fix in report.applied if not fix.paths & unwritten)
+    result.fixed_diagnostics = [
+        d for d in report.fixed_diagnostics if d.fix is not None and not d.fix.paths & unwritten
+    ]
     if options.diff:
         return
     diagnostics = report.diagnostics
@@ -224,6 +242,23 @@ def _fix(inputs: _Inputs, options: CheckOptions, result: RunResult) -> None:
     if unwritten:  # report the old text of what could not be written
         diagnostics, _ = lint_files(list(final.values()), selector)
     _report(result, inputs, final, diagnostics)
+
+
+def _add_noqa(inputs: _Inputs, options: CheckOptions, result: RunResult) -> None:
+    """Suppress each diagnostic with a `# noqa: CODE` on its line and write the files (not
+    notebooks, whose lines are cells' lines, nor stdin). Like ruff, nothing else is reported."""
+    diagnostics, errors = _lint(inputs.sources, options)
+    result.errors.extend(errors)
+    written: dict[Path, bytes] = {}
+    for source in inputs.sources:
+        if source.path in inputs.notebooks or options.stdin is not None:
+            continue
+        text, added = with_noqa(source, [d for d in diagnostics if d.path == source.path])
+        if added:
+            written[source.path] = source.encode(text)
+            result.noqa_added += added
+    if written:
+        _write(written, inputs.data, result)
 
 
 def _write(contents: dict[Path, bytes], read: dict[Path, bytes], result: RunResult) -> set[Path]:

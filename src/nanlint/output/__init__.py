@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from nanlint.diagnostics import Diagnostic
     from nanlint.source import Position, SourceFile
 
 FORMAT_NAMES = ("full", "concise", "json", "json-lines", "github", "sarif", "junit", "gitlab")
@@ -23,6 +24,9 @@ class RunSummary:
     fixed: int  # fixes applied by --fix
     cwd: Path
     sources: dict[Path, SourceFile] = field(default_factory=dict)  # for source snippets
+    color: bool = False  # style the human formats (--color, NO_COLOR, FORCE_COLOR, a terminal)
+    quiet: bool = False  # --quiet: the diagnostics, without the summary lines
+    fixes: tuple[Diagnostic, ...] | None = None  # with --show-fixes: the fixed diagnostics
 
     def line(self, path: Path, position: Position) -> str | None:
         """The text of the line at `position` (in a notebook, of its cell's line)."""

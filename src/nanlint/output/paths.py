@@ -8,12 +8,6 @@ from pathlib import Path
 from nanlint.source import Position
 
 
-def location(path: Path, position: Position, cwd: Path) -> str:
-    """`train.py:6:35`, or `notebook.ipynb:cell 3:2:5` in a notebook."""
-    cell = f"cell {position.cell}:" if position.cell is not None else ""
-    return f"{display(path, cwd)}:{cell}{position.line}:{position.column}"
-
-
 def cell_prefix(position: Position) -> str:
     """`cell 3: ` for a position in a notebook, else nothing."""
     return f"cell {position.cell}: " if position.cell is not None else ""
