@@ -62,3 +62,22 @@ def rule_remedy(code: str) -> str:
     from nanlint.catalog import INFO_BY_CODE
 
     return INFO_BY_CODE[code].remedy
+
+
+@pytest.mark.parametrize(
+    ("label", "title"),
+    [
+        (
+            "nn.Softmax, last layer of self.net",
+            "Remove `nn.Softmax` (last layer of `self.net`) and pass logits",
+        ),
+        ("nn.Sigmoid, layer 2 of model", "Remove `nn.Sigmoid` (layer 2 of `model`) and pass logits"),
+        ("nn.Softmax (self.softmax)", "Remove `nn.Softmax` (`self.softmax`) and pass logits"),
+        ("nn.Softmax (the module)", "Remove `nn.Softmax` (the module) and pass logits"),
+        ("F.softmax", "Remove `F.softmax` and pass logits"),
+    ],
+)
+def test_removal_fix_titles_read_naturally(label, title):
+    from nanlint.rules.into_loss import removal_title
+
+    assert removal_title(label) == title

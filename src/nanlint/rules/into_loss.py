@@ -7,6 +7,7 @@ describing both ends and recovering the logits are shared here and in the analys
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -107,6 +108,27 @@ def describe(analysis: FileAnalysis, value: Tensor) -> str:
     more = len(value.origins) - 1
     extra = f" (and {more} other place{'s' if more > 1 else ''})" if more else ""
     return f"{origin.kind.noun} from `{origin.label}` ({where}){via}{extra}"
+
+
+def removal_title(label: str) -> str:
+    """The fix title that removes the activation an origin `label` names, code in backticks:
+    `nn.Softmax, last layer of self.net` -> Remove `nn.Softmax` (last layer of `self.net`)
+    and pass logits; `nn.Sigmoid (self.act)` -> Remove `nn.Sigmoid` (`self.act`) ..."""
+    name, comma, place = label.partition(", ")
+    if comma:
+        position, of, container = place.rpartition(" of ")
+        shown = f"`{name}` ({position} of {_code(container)})" if of else f"`{name}` ({place})"
+    elif label.endswith(")") and " (" in label:
+        name, _, attribute = label[:-1].partition(" (")
+        shown = f"`{name}` ({_code(attribute)})"
+    else:
+        shown = f"`{label}`"
+    return f"Remove {shown} and pass logits"
+
+
+def _code(text: str) -> str:
+    """`self.net` in backticks; a description (`the module`) as it is."""
+    return f"`{text}`" if re.fullmatch(r"[\w.]+", text) else text
 
 
 def related_origins(value: Tensor) -> list[RelatedNode]:

@@ -9,7 +9,7 @@ from nanlint.analysis.values import Tensor
 from nanlint.fixes import FixAvailability
 from nanlint.repro.harness import FirstBreak, Measured, Ratio, Reproduction, Scenario
 from nanlint.rules.base import Invalid, RuleDoc, Valid
-from nanlint.rules.into_loss import KindIntoLossRule
+from nanlint.rules.into_loss import KindIntoLossRule, removal_title
 
 
 def _bce_with_logits(t, x, y):
@@ -39,7 +39,7 @@ class ActivationIntoLogitsLoss(KindIntoLossRule):
     def fix_title(self, sink: SinkCall) -> str:
         arg = sink.input
         assert arg is not None and isinstance(arg.value, Tensor)
-        return f"Remove `{arg.value.origins[0].label}` and pass the logits"
+        return removal_title(arg.value.origins[0].label)
 
     doc = RuleDoc(
         what=(
