@@ -71,7 +71,10 @@ def rule_remedy(code: str) -> str:
             "nn.Softmax, last layer of self.net",
             "Remove `nn.Softmax` (last layer of `self.net`) and pass logits",
         ),
-        ("nn.Sigmoid, layer 2 of model", "Remove `nn.Sigmoid` (layer 2 of `model`) and pass logits"),
+        (
+            "nn.Sigmoid, layer 2 of model",
+            "Remove `nn.Sigmoid` (layer 2 of `model`) and pass logits",
+        ),
         ("nn.Softmax (self.softmax)", "Remove `nn.Softmax` (`self.softmax`) and pass logits"),
         ("nn.Softmax (the module)", "Remove `nn.Softmax` (the module) and pass logits"),
         ("F.softmax", "Remove `F.softmax` and pass logits"),

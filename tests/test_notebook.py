@@ -83,12 +83,28 @@ def test_fix_rewrites_only_the_changed_cells_and_keeps_every_other_byte(notebook
     assert run().output == "All checks passed!\n"
 
 
-def test_diff_shows_the_json_change_and_writes_nothing(notebook):
+def test_diff_shows_each_changed_cell_s_source_and_writes_nothing(notebook):
+    """As ruff: a diff per changed cell, of its source (magics as written), not of the JSON."""
     before = notebook.read_bytes()
-    result = run("--diff")
+    result = CliRunner().invoke(main, ["check", "--diff"], catch_exceptions=False)
     assert result.exit_code == 1
-    assert '-    "probs = torch.sigmoid(logits)\\n",' in result.output
-    assert '+    "probs = logits\\n",' in result.output
+    assert result.stdout == (
+        "--- training.ipynb:cell 3\n"
+        "+++ training.ipynb:cell 3\n"
+        "@@ -1,3 +1,3 @@\n"
+        "-probs = torch.sigmoid(logits)\n"
+        "+probs = logits\n"
+        " files = !ls\n"
+        " torch.sigmoid?\n"
+        "--- training.ipynb:cell 4\n"
+        "+++ training.ipynb:cell 4\n"
+        "@@ -1,4 +1,4 @@\n"
+        "-loss = F.binary_cross_entropy(probs, target)\n"
+        "+loss = F.binary_cross_entropy_with_logits(probs, target)\n"
+        " if (loss\n"
+        "     != 0):\n"
+        "     %time print(loss)\n"
+    )
     assert notebook.read_bytes() == before
 
 

@@ -105,16 +105,19 @@ class Notebook:
 
     def updated(self, module_text: str) -> bytes:
         """The notebook's bytes with the changed cells rewritten from a fixed module."""
+        result = self.text
+        for cell, new in sorted(self.changed_cells(module_text), key=lambda c: c[0].span)[::-1]:
+            start, end = cell.span
+            result = result[:start] + _serialise(self.text, start, end, new) + result[end:]
+        return (codecs.BOM_UTF8 if self.bom else b"") + result.encode("utf-8")
+
+    def changed_cells(self, module_text: str) -> list[tuple[_Cell, str]]:
+        """The cells a fixed module changes, in order, each with its new source."""
         texts = _split(module_text)
         if sorted(texts) != sorted(cell.number for cell in self.cells):
             raise NotebookError("the fixed code no longer lines up with the notebook's cells")
-        result = self.text
-        for cell in sorted(self.cells, key=lambda c: c.span, reverse=True):
-            new = self._unmasked(texts[cell.number], cell.text)
-            if new != cell.text:
-                start, end = cell.span
-                result = result[:start] + _serialise(self.text, start, end, new) + result[end:]
-        return (codecs.BOM_UTF8 if self.bom else b"") + result.encode("utf-8")
+        changed = [(cell, self._unmasked(texts[cell.number], cell.text)) for cell in self.cells]
+        return [(cell, new) for cell, new in changed if new != cell.text]
 
     def _unmasked(self, text: str, original: str) -> str:
         def restore(match: re.Match) -> str:

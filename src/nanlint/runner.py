@@ -220,10 +220,13 @@ def _fix(inputs: _Inputs, options: CheckOptions, result: RunResult) -> None:
             unwritten.add(path)
             continue
         written[path] = data
-        if options.diff:
-            before = originals[path].text if notebook is None else notebook.text
-            after = text if notebook is None else data.decode("utf-8-sig")
-            result.diffs.append(unified_diff(str(path), before, after))
+        if options.diff and notebook is None:
+            result.diffs.append(unified_diff(str(path), originals[path].text, text))
+        elif options.diff:  # a diff of each changed cell's source, not of the JSON
+            result.diffs.extend(
+                unified_diff(f"{path}:cell {cell.number}", cell.text, new)
+                for cell, new in notebook.changed_cells(text)
+            )
     if options.stdin is not None:
         result.stdin_fixed = next(iter(written.values()), None)
     elif not options.diff:
