@@ -44,6 +44,13 @@ def test_repro_command_prints_evidence_and_exits_zero():
     assert result.exit_code == 0
     assert "CONFIRMED" in result.output
     assert "unstable value" in result.output and "float64 grad" in result.output
+    assert " *" in result.output  # the unstable form's wrong results are marked, and explained:
+    assert result.output.endswith(
+        "* marks a wrong result: not finite, zero where the true value is not, or off from the"
+        " float64 reference by more than the dtype's relative tolerance (1e-3 in float32, 2^-6"
+        " in bfloat16, 2^-9 in float16) plus a few units in the last place (of max(1, m) for"
+        " values, of 1 for gradients).\n"
+    )
 
 
 def test_repro_without_torch_says_how_to_install_it(monkeypatch):

@@ -18,7 +18,7 @@ def watch(
     run: Callable[[], int],
     state: Callable[[], object],
     echo: Callable[[str], None],
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> None:
     """Call `run`, then again each time `state()` changes, until interrupted."""
     echo(_stamp("Starting linter in watch mode..."))
@@ -26,7 +26,7 @@ def watch(
     seen = state()
     try:
         while True:
-            sleep(INTERVAL)
+            (sleep or time.sleep)(INTERVAL)
             now = state()
             if now != seen:
                 seen = now

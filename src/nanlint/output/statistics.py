@@ -24,4 +24,5 @@ def statistics_table(diagnostics: list[Diagnostic], summary: RunSummary) -> str:
         f"  {'[*]' if label in fixable_labels else '   '} {NAMES.get(label, '')}".rstrip()
         for label, count in rows
     ]
-    return "\n".join([*lines, *footer(diagnostics, summary)]) + "\n"
+    lines += footer(diagnostics, summary)
+    return "\n".join(lines) + "\n" if lines else ""

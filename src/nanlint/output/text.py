@@ -24,13 +24,17 @@ NAMES = {entry.code: entry.name for entry in CATALOG}
 
 
 def concise(diagnostics: list[Diagnostic], summary: RunSummary) -> str:
-    lines = [_headline(d, summary) for d in diagnostics]
-    return "\n".join([*lines, *footer(diagnostics, summary)]) + "\n"
+    return _joined([_headline(d, summary) for d in diagnostics], diagnostics, summary)
 
 
 def full(diagnostics: list[Diagnostic], summary: RunSummary) -> str:
-    blocks = [_block(d, summary) for d in diagnostics]
-    return "\n".join([*blocks, *footer(diagnostics, summary)]) + "\n"
+    return _joined([_block(d, summary) for d in diagnostics], diagnostics, summary)
+
+
+def _joined(parts: list[str], diagnostics: list[Diagnostic], summary: RunSummary) -> str:
+    """The parts and the footer, one a line; nothing at all when both are empty (--quiet)."""
+    lines = [*parts, *footer(diagnostics, summary)]
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def paint(summary: RunSummary, text: str, **style) -> str:
