@@ -63,6 +63,12 @@ class Expect:
     check: Callable[[Path, str], None] | None = None  # (project, stdout) -> asserts
 
 
+def _json_rules(project: Path, stdout: str) -> None:
+    entries = json.loads(stdout)
+    assert [entry["code"] for entry in entries][:2] == ["NAN001", "NAN101"]
+    assert len(entries) == RULE_COUNT
+
+
 def _cleaned(project: Path, stdout: str) -> None:
     assert stdout.startswith(("Removed ", "No cache at ")), stdout
     assert not (project / ".nanlint_cache").exists()
@@ -129,6 +135,16 @@ RUN: dict[str, Expect] = {
     ),
     "nanlint check --exit-zero": Expect(0, (NAN103, NAN101, "Found 2 errors.")),
     "nanlint check --no-cache": Expect(1, (NAN103, NAN101, "Found 2 errors.")),
+    "nanlint check --ignore-noqa suppressed.py": Expect(
+        1, ("suppressed.py:6:28: NAN101 [*]", "suppressed.py:10:5: NAN101", "Found 4 errors.")
+    ),
+    "nanlint check -q --output-format concise": Expect(
+        1, (f"{NAN103}\n{NAN101}\n",), ("Found",), check=_lines(2)
+    ),
+    "nanlint check --show-files": Expect(0, ("models.py\nsuppressed.py\ntrain.py\n",)),
+    "nanlint check --show-settings": Expect(
+        0, ("Settings path: (none: the defaults)\n", '\noutput-format = "full"\n')
+    ),
     "nanlint clean": Expect(0, check=_cleaned),
     # Fix
     "nanlint check --diff": Expect(
@@ -147,6 +163,14 @@ RUN: dict[str, Expect] = {
         ("Found 2 errors (2 fixed, 0 remaining).",),
         changed={"train.py": ((BCE, BCE_FIXED),), "models.py": ((SOFTMAX, SOFTMAX_FIXED),)},
     ),
+    "nanlint check --fix --show-fixes": Expect(
+        1,
+        ("\nFixed 1 error:\n- train.py:\n    1 \u00d7 NAN101 (sigmoid-into-bce-loss)\n\n",),
+        changed={"train.py": ((BCE, BCE_FIXED),)},
+    ),
+    "nanlint check --fix-only": Expect(
+        0, ("Fixed 1 error.\n",), ("NAN103",), changed={"train.py": ((BCE, BCE_FIXED),)}
+    ),
     "nanlint check --fix --exit-non-zero-on-fix": Expect(
         1, changed={"train.py": ((BCE, BCE_FIXED),)}
     ),
@@ -156,6 +180,7 @@ RUN: dict[str, Expect] = {
     # Rules and reproductions
     "nanlint rule NAN101": Expect(0, ("# NAN101 sigmoid-into-bce-loss\n", "## Fix safety")),
     "nanlint rule --all": Expect(0, ("NAN101  sigmoid-into-bce-loss",), check=_lines(RULE_COUNT)),
+    "nanlint rule --all --output-format json": Expect(0, check=_json_rules),
     "nanlint repro NAN101": Expect(
         0, ("loss pinned at 100 from 16.64 (measured 16.64): ok", "  CONFIRMED")
     ),
@@ -182,6 +207,29 @@ RUN: dict[str, Expect] = {
         ("All checks passed!",),
         extra={"build/model.py": TRAIN},
         check=_named_file_is_linted_without_force_exclude,
+    ),
+    "nanlint check --config \"ignore = ['NAN103']\"": Expect(
+        1, (NAN101, "Found 1 error."), (NAN103,)
+    ),
+    'nanlint check --per-file-ignores "train.py:NAN101" --extend-exclude models.py': Expect(
+        1, (NAN103, "Found 1 error."), ("NAN101",)
+    ),
+    "nanlint config": Expect(
+        0, ("select             The rules to enable: codes, prefixes or ALL\n",), check=_lines(9)
+    ),
+    "nanlint config per-file-ignores": Expect(
+        0, ("per-file-ignores\n\nRules to disable in the files a pattern matches", "Current: []")
+    ),
+    # Suppressions
+    "nanlint check --add-noqa": Expect(
+        0,
+        stderr=("Added 2 noqa directives.",),
+        changed={
+            "train.py": (
+                ("labels)\n", "labels)  # noqa: NAN103\n"),
+                (f"{BCE}\n", f"{BCE}  # noqa: NAN101\n"),
+            )
+        },
     ),
     # Output formats and CI
     "nanlint check --output-format json": Expect(1, check=_json),
@@ -266,12 +314,21 @@ def _corpus_script_runs(command: str) -> None:
     assert readme.shell(f"python {script} --help", ROOT).returncode == 0
 
 
+def _watch_is_tested(command: str) -> None:
+    tests = (ROOT / "tests" / "test_cli_options.py").read_text()
+    assert "def test_watch_relints_when_a_file_changes" in tests
+
+
 def _pyproject() -> str:
     return (ROOT / "pyproject.toml").read_text()
 
 
 # command -> (why it is not run here, what is checked instead)
 NOT_RUN: dict[str, tuple[str, Callable[[str], None]]] = {
+    "nanlint check --watch": (
+        "it runs until interrupted; test_cli_options runs a bounded watch",
+        _watch_is_tested,
+    ),
     "python -m pip install . && python -m nanlint check fixtures/example_project": (
         "pip install needs the network and changes this environment; the check after && runs",
         _setup_run_command,
