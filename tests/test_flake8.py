@@ -22,10 +22,8 @@ def test_flake8_select_nan_reports_nanlint_diagnostics(tmp_path):
     result = flake8(tmp_path, "--select", "NAN", "train.py")
     assert result.returncode == 1, result.stderr
     assert result.stdout == (
-        "train.py:6:35: NAN101 Sigmoid probabilities from `torch.sigmoid` (line 6) reach"
-        " `F.binary_cross_entropy`: BCELoss clamps log() at -100, so a confidently wrong logit"
-        " beyond 16.6 gives a loss stuck at 100 and a gradient of exactly zero in float32"
-        " (6.2 in bfloat16)\n"
+        "train.py:6:35: NAN101 Sigmoid probabilities from `torch.sigmoid` reach"
+        " `F.binary_cross_entropy`: use BCEWithLogitsLoss on the logits\n"
     )
 
 

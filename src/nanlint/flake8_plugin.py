@@ -35,6 +35,6 @@ class Plugin:
                 yield (
                     start.line,
                     start.column - 1,
-                    f"{diagnostic.code} {diagnostic.message}",
+                    f"{diagnostic.code} {diagnostic.short}",  # one line, as flake8 prints
                     Plugin,
                 )
