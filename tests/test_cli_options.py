@@ -343,3 +343,24 @@ def test_the_shipped_schema_is_current_and_accepts_every_example():
         jsonschema.validate({"select": ["E501"]}, schema())
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"colour": "red"}, schema())
+
+
+def test_extend_per_file_ignores_and_respect_gitignore_on_the_command_line(project):
+    (project / "nanlint.toml").write_text('[per-file-ignores]\n"train.py" = ["NAN103"]\n')
+    assert concise("-q").stdout == f"{NAN101}\n"
+    assert concise("-q", "--extend-per-file-ignores", "train.py:NAN101").stdout == ""
+    assert concise("-q", "--per-file-ignores", "train.py:NAN101").stdout == f"{NAN103}\n"
+    (project / ".git").mkdir()
+    (project / ".gitignore").write_text("suppressed.py\n")
+    assert check("--show-files").stdout == "models.py\ntrain.py\n"
+    assert check("--show-files", "--no-respect-gitignore").stdout == (
+        "models.py\nsuppressed.py\ntrain.py\n"
+    )
+
+
+def test_rule_json_for_one_code(project):
+    entry = json.loads(
+        CliRunner().invoke(main, ["rule", "NAN001", "--output-format", "json"]).stdout
+    )
+    assert entry["code"] == "NAN001"
+    assert entry["explanation"].startswith("# NAN001 unused-noqa\n")
