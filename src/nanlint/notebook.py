@@ -9,7 +9,6 @@ of the changed cells only, in the notebook's own JSON style; every other byte is
 
 from __future__ import annotations
 
-import bisect
 import codecs
 import io
 import json
@@ -18,12 +17,11 @@ import tokenize
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from nanlint.cells import MARKER, MARKER_LINE, CellMap
 from nanlint.diagnostics import Diagnostic, Related
 from nanlint.fixes import Edit, Fix
-from nanlint.source import Position, SourceFile, Span
+from nanlint.source import Position, SourceFile
 
-_MARKER = "# nanlint-cell: {}\n"
-_MARKER_LINE = re.compile(r"# nanlint-cell: (\d+)\r?\n?")
 _PLACEHOLDER = "{}pass  # nanlint-magic: {}\n"
 _PLACEHOLDER_LINE = re.compile(r"^[ \t]*pass  # nanlint-magic: (\d+)(\r?\n)?", re.MULTILINE)
 # `%magic`, `!shell` (not `!=`), `?obj`, `obj?`, `x = !shell`, `x = %magic`
@@ -95,13 +93,13 @@ class Notebook:
         text = "".join(lines)
         if text and not text.endswith("\n"):
             text += "\n"
-        return _MARKER.format(cell.number) + text
+        return MARKER.format(cell.number) + text
 
     def localize(self, diagnostics: list[Diagnostic], module: SourceFile) -> list[Diagnostic]:
         """The diagnostics of the notebook's (possibly fixed) module, with positions in cells."""
         cells = module.cells
         assert cells is not None
-        return [cells.localize(d, self.path) for d in diagnostics]
+        return [_localize(cells, d, self.path) for d in diagnostics]
 
     def updated(self, module_text: str) -> bytes:
         """The notebook's bytes with the changed cells rewritten from a fixed module."""
@@ -130,53 +128,30 @@ class Notebook:
         return text
 
 
-class CellMap:
-    """Where each cell of a notebook's module starts, read from its marker lines."""
+def _localize(cells: CellMap, diagnostic: Diagnostic, path: Path) -> Diagnostic:
+    """The diagnostic with its positions in `path` (the notebook) moved into cells."""
 
-    def __init__(self, module_text: str):
-        self.first_lines: list[int] = []  # the module line of each cell's first line
-        self.numbers: list[int] = []
-        for number, line in enumerate(module_text.splitlines(keepends=True), start=1):
-            match = _MARKER_LINE.fullmatch(line)
-            if match is not None:
-                self.first_lines.append(number + 1)
-                self.numbers.append(int(match.group(1)))
+    def edit(item: Edit) -> Edit:
+        if item.path != path:
+            return item
+        start, end = cells.position(item.start_position), cells.position(item.end_position)
+        return replace(item, start_position=start, end_position=end)
 
-    def position(self, position: Position) -> Position:
-        index = max(0, bisect.bisect_right(self.first_lines, position.line) - 1)
-        if not self.first_lines:
-            return position
-        line = max(1, position.line - self.first_lines[index] + 1)
-        return Position(line, position.column, self.numbers[index])
-
-    def module_line(self, cell: int, line: int) -> int:
-        return self.first_lines[self.numbers.index(cell)] + line - 1
-
-    def span(self, span: Span) -> Span:
-        return Span(self.position(span.start), self.position(span.end))
-
-    def localize(self, diagnostic: Diagnostic, path: Path) -> Diagnostic:
-        def edit(item: Edit) -> Edit:
-            if item.path != path:
-                return item
-            start, end = self.position(item.start_position), self.position(item.end_position)
-            return replace(item, start_position=start, end_position=end)
-
-        fix = diagnostic.fix
-        if fix is not None:
-            fix = Fix(fix.title, fix.applicability, tuple(map(edit, fix.edits)), fix.notes)
-        return replace(
-            diagnostic,
-            span=self.span(diagnostic.span),
-            related=tuple(
-                Related(r.path, self.span(r.span), r.message) if r.path == path else r
-                for r in diagnostic.related
-            ),
-            fix=fix,
-            noqa_line=None
-            if diagnostic.noqa_line is None
-            else self.position(Position(diagnostic.noqa_line, 1)).line,
-        )
+    fix = diagnostic.fix
+    if fix is not None:
+        fix = Fix(fix.title, fix.applicability, tuple(map(edit, fix.edits)), fix.notes)
+    return replace(
+        diagnostic,
+        span=cells.span(diagnostic.span),
+        related=tuple(
+            Related(r.path, cells.span(r.span), r.message) if r.path == path else r
+            for r in diagnostic.related
+        ),
+        fix=fix,
+        noqa_line=None
+        if diagnostic.noqa_line is None
+        else cells.position(Position(diagnostic.noqa_line, 1)).line,
+    )
 
 
 def _inside_statement(text: str) -> bool:
@@ -206,7 +181,7 @@ def _split(module_text: str) -> dict[int, str]:
     current: list[str] = []
     leading = current  # text before the first marker (an inserted import) joins the first cell
     for line in module_text.splitlines(keepends=True):
-        match = _MARKER_LINE.fullmatch(line)
+        match = MARKER_LINE.fullmatch(line)
         if match is None:
             current.append(line)
             continue

@@ -22,7 +22,7 @@ import warnings
 
 import libcst as cst
 
-from nanlint.source import line_starts
+from nanlint.positions import line_starts
 from nanlint.stack import on_large_stack
 
 # Real code nests 20 to 60 levels and stays well under a megabyte per file (the largest file

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import codecs
 import io
-import re
 import tokenize
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nanlint.cells import CellMap
+from nanlint.positions import Position, Span, line_starts
+
 if TYPE_CHECKING:
     import libcst as cst
 
-    from nanlint.notebook import CellMap
+__all__ = ["DecodeError", "Position", "SourceFile", "Span", "align", "line_starts"]
 
-_NEWLINE = re.compile(r"\r\n|\r|\n")
 _DROPPABLE = " \t\x0c\x0b"
 
 
@@ -32,31 +32,6 @@ class DecodeError(Exception):
     def __init__(self, message: str, line: int = 1):
         super().__init__(message)
         self.line = line
-
-
-@dataclass(frozen=True)
-class Position:
-    """A 1-based line and a 1-based column (in characters), as ruff reports them.
-
-    In a notebook, `cell` is the 1-based position of the cell and `line` the line in that cell.
-    """
-
-    line: int
-    column: int
-    cell: int | None = None
-
-
-@dataclass(frozen=True)
-class Span:
-    start: Position
-    end: Position
-
-
-def line_starts(text: str) -> list[int]:
-    """Offsets where each line starts, with the same line breaks Python's tokenizer uses."""
-    starts = [0]
-    starts.extend(match.end() for match in _NEWLINE.finditer(text))
-    return starts
 
 
 class SourceFile:
@@ -105,7 +80,7 @@ class SourceFile:
     @cached_property
     def module(self) -> cst.Module:
         """The libcst tree; raises what `nanlint.parsing.parse_module` raises."""
-        from nanlint.parsing import parse_module  # parsing needs this module's line_starts
+        from nanlint.parsing import parse_module  # libcst, loaded only when a tree is needed
 
         return parse_module(self.text)
 
@@ -187,8 +162,6 @@ class SourceFile:
         """For a notebook's module (see nanlint.notebook), where each cell starts."""
         if self.path.suffix != ".ipynb":
             return None
-        from nanlint.notebook import CellMap
-
         return CellMap(self.text)
 
     def line_label(self, line: int) -> str:
