@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import source_of
@@ -175,6 +175,10 @@ FRAGMENTS = ["", "(", ")", ":", "x", " ", "\n", "\t", "1 +", "#", "'", "pass", "
 @given(
     programs(),
     st.lists(st.tuples(st.floats(0, 1), st.integers(0, 6), st.sampled_from(FRAGMENTS)), max_size=5),
+)
+@example(  # deletes the final newline: libcst ends such a module past its last line
+    "import torch\nimport torch.nn.functional as F\n\nloss = F.binary_cross_entropy(torch.sigmoid(z), y)\n",
+    [(0.9921875, 1, "")],
 )
 def test_the_fix_loop_never_produces_code_that_does_not_parse(code, specs):
     report = lint_and_fix(source_of(code), [RandomEdits(specs)], unsafe=True)

@@ -132,8 +132,9 @@ class SourceFile:
             if self._generated_to_original is None
             else line_starts(self.module.code)
         )
-        start = generated_starts[code_range.start.line - 1] + code_range.start.column
-        end = generated_starts[code_range.end.line - 1] + code_range.end.column
+        length = len(self.module.code)
+        start = _offset(generated_starts, length, code_range.start)
+        end = _offset(generated_starts, length, code_range.end)
         mapping = self._generated_to_original
         if mapping is not None:
             start, end = mapping[start], mapping[end]
@@ -196,3 +197,11 @@ def _bisect_right(starts: list[int], offset: int) -> int:
         else:
             high = middle
     return low
+
+
+def _offset(starts: list[int], length: int, position) -> int:
+    """The offset of a libcst position: a module without a final newline ends, for libcst,
+    at column 0 of the line after its last, which is the end of the text."""
+    if position.line > len(starts):
+        return length
+    return starts[position.line - 1] + position.column
