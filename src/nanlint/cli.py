@@ -10,6 +10,7 @@ import click
 
 from nanlint import __version__
 from nanlint.output import FORMAT_NAMES
+from nanlint.run_command import run
 
 
 def _codes(values: tuple[str, ...]) -> list[str] | None:
@@ -30,6 +31,9 @@ def _escape_unencodable_output() -> None:
 @click.version_option(__version__, prog_name="nanlint")
 def main() -> None:
     """nanlint finds numerically unstable PyTorch loss and probability code and fixes it."""
+
+
+main.add_command(run)
 
 
 @main.command()
