@@ -20,6 +20,7 @@ import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from nanlint.guard.evidence import severity
 from nanlint.guard.findings import Location, RuntimeFinding
 
 _POLL_SECONDS = 0.05
@@ -62,7 +63,7 @@ def gather(findings: list[RuntimeFinding], launch: Launch) -> list[RuntimeFindin
 
 
 def merge(findings: list[RuntimeFinding]) -> list[RuntimeFinding]:
-    """One finding per (code, sink, producer): counts added, ranks joined, the first evidence."""
+    """One finding per (code, sink, producer): counts added, ranks joined, the worst evidence."""
     merged: dict[tuple, RuntimeFinding] = {}
     for finding in findings:
         seen = merged.get(finding.key)
@@ -71,6 +72,7 @@ def merge(findings: list[RuntimeFinding]) -> list[RuntimeFinding]:
         else:
             merged[finding.key] = replace(
                 seen,
+                observed=max(seen.observed, finding.observed, key=severity),
                 count=seen.count + finding.count,
                 ranks=tuple(sorted({*seen.ranks, *finding.ranks})),
                 test=seen.test or finding.test,

@@ -81,8 +81,9 @@ class _Unreadable(Exception):
 
 
 def _run_script(target: str) -> None:
-    """Execute the file as `python target` does: a fresh `__main__` with an absolute __file__."""
-    path = os.path.abspath(target)
+    """Execute the file as `python target` does: a fresh `__main__` whose __file__ is the path
+    joined to the working directory (not normalised, as python does)."""
+    path = os.path.join(os.getcwd(), target)
     try:
         with io.open_code(path) as file:
             source = file.read()
