@@ -135,9 +135,12 @@ def test_torchrun_two_ranks_print_the_merged_findings_once(tmp_path):
     assert done.stdout.count("rank 1 drift") == 2
 
 
-def _rank(rank: int, port: str, report) -> subprocess.Popen:
+def _rank(rank: int, port: str, report, tmp_path) -> subprocess.Popen:
     environment = {"RANK": str(rank), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1"}
-    environment.update(MASTER_PORT=port, NANLINT_GATHER_TIMEOUT="0")  # files would miss rank 1
+    environment.update(MASTER_PORT=port, NANLINT_GATHER_TIMEOUT="0")
+    temporary = tmp_path / f"tmp{rank}"  # each rank its own: files could not meet
+    temporary.mkdir()
+    environment["TMPDIR"] = str(temporary)
     command = ["-m", "nanlint", "run", "--output-format", "json", "-o", str(report)]
     return subprocess.Popen(
         [sys.executable, *command, "train.py", "--keep-group"],
@@ -152,7 +155,7 @@ def _rank(rank: int, port: str, report) -> subprocess.Popen:
 def test_ranks_with_a_live_gloo_group_gather_over_it(tmp_path):
     port = str(_free_port())
     reports = [tmp_path / f"rank{rank}.json" for rank in (0, 1)]
-    ranks = [_rank(rank, port, report) for rank, report in enumerate(reports)]
+    ranks = [_rank(rank, port, report, tmp_path) for rank, report in enumerate(reports)]
     statuses = [process.wait(timeout=240) for process in ranks]
     assert statuses == [1, 0], [process.stderr.read() for process in ranks]
     assert _findings(reports[0]) == EXPECTED

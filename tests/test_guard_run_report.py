@@ -20,7 +20,7 @@ def project(tmp_path):
     (tmp_path / "train.py").write_text(
         "import torch\n\n\ndef step(x, y):\n    loss = criterion(model(x), y)\n"
     )
-    (tmp_path / "model.py").write_text("import torch\n\n\nreturn torch.sigmoid(z)\n")
+    (tmp_path / "model.py").write_text("import torch\n\n\ndef f(z):\n    return torch.sigmoid(z)\n")
     return tmp_path
 
 
@@ -30,7 +30,7 @@ def _findings(project, count=4, ranks=(0, 1), test=None) -> list[RuntimeFinding]
             "NAN101",
             MESSAGE,
             Location(str(project / "train.py"), 5, 22, "step"),
-            Location(str(project / "model.py"), 4, 8, "forward"),
+            Location(str(project / "model.py"), 5, 12, "forward"),
             OBSERVED,
             count,
             ranks,
@@ -44,9 +44,9 @@ def test_full_shows_the_sink_line_the_producer_and_how_often(project):
         f"train.py:5:22: NAN101 {MESSAGE} (seen 4 times, on ranks 0 and 1)\n"
         "  |\n"
         "5 |     loss = criterion(model(x), y)\n"
-        "  |                      ^ NAN101\n"
+        "  |                      ^^^^^^^^ NAN101\n"
         "  |\n"
-        "   = note: model.py:4:8: the value was produced here in `forward`\n"
+        "   = note: model.py:5:12: the value was produced here in `forward`\n"
         "\n"
         "Found 1 error.\n"
     )
@@ -86,7 +86,8 @@ def test_json_has_checks_shape_plus_the_evidence(project):
     assert item["url"].endswith("/rules/NAN101.md")
     (related,) = item["related"]
     assert related["filename"] == str(project / "model.py")
-    assert related["location"] == {"row": 4, "column": 8}
+    assert related["location"] == {"row": 5, "column": 12}
+    assert related["end_location"] == {"row": 5, "column": 28}  # the call that starts there
     assert (item["observed"], item["count"], item["ranks"], item["test"]) == (
         OBSERVED,
         4,
@@ -110,10 +111,19 @@ def test_sarif_is_valid_and_carries_the_evidence_as_properties(project):
     (result,) = log["runs"][0]["results"]
     assert result["ruleId"] == "NAN101"
     assert result["properties"] == {"observed": OBSERVED, "count": 4, "ranks": [0, 1], "test": None}
-    assert result["relatedLocations"][0]["physicalLocation"]["region"]["startLine"] == 4
+    assert result["relatedLocations"][0]["physicalLocation"]["region"]["startLine"] == 5
 
 
-def test_github_annotates_the_sink(project):
+def test_github_annotates_the_sink_call(project):
     assert render(_findings(project, 1, ()), "github", project) == (
-        f"::error file=train.py,line=5,col=22,endLine=5,endColumn=22,title=NAN101::{MESSAGE}\n"
+        f"::error file=train.py,line=5,col=22,endLine=5,endColumn=30,title=NAN101::{MESSAGE}\n"
     )
+
+
+def test_a_location_where_no_call_starts_is_one_character(project):
+    train = project / "train.py"
+    train.write_text(train.read_text().replace("model(x)", "m_out   "))
+    assert "endLine=5,endColumn=22," in render(_findings(project, 1, ()), "github", project)
+    gone = _findings(project)[0]
+    train.unlink()  # a file that is gone: no source line, no extent
+    assert render([gone], "concise", project).startswith("train.py:5:22: NAN101 ")

@@ -8,6 +8,7 @@ the same as the result's `properties`.
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
@@ -22,8 +23,10 @@ from nanlint.source import DecodeError, Position, SourceFile, Span
 def render(findings: list[RuntimeFinding], output_format: str, cwd: Path | None = None) -> str:
     """The findings in `output_format` (a name of `--output-format`), sorted by sink."""
     ordered = sorted(findings, key=lambda f: (f.sink.path, f.sink.line, f.sink.column, f.code))
-    diagnostics = [as_diagnostic(finding) for finding in ordered]
-    summary = RunSummary(False, 0, cwd or Path.cwd(), _sources(ordered))
+    sources = _sources(ordered)
+    calls = {path: _calls(source.text) for path, source in sources.items()}
+    diagnostics = [as_diagnostic(finding, calls) for finding in ordered]
+    summary = RunSummary(False, 0, cwd or Path.cwd(), sources)
     text = formatter(output_format)(diagnostics, summary)
     if output_format == "json":
         items = json.loads(text)
@@ -39,18 +42,21 @@ def render(findings: list[RuntimeFinding], output_format: str, cwd: Path | None 
     return text
 
 
-def as_diagnostic(finding: RuntimeFinding) -> Diagnostic:
+def as_diagnostic(finding: RuntimeFinding, calls: dict[Path, dict] | None = None) -> Diagnostic:
+    """The finding at its sink, its producer as the related location; `calls` (each file's
+    call extents) makes a location's span cover the call that starts there."""
+    calls = calls or {}
     producer = finding.producer
-    related = (
-        ()
-        if producer is None
-        else (Related(Path(producer.path), _span(producer), _produced(producer)),)
-    )
+    related = ()
+    if producer is not None:
+        path = Path(producer.path)
+        related = (Related(path, _span(producer, calls.get(path)), _produced(producer)),)
+    sink = Path(finding.sink.path)
     return Diagnostic(
         finding.code,
         finding.message + _seen(finding),
-        Path(finding.sink.path),
-        _span(finding.sink),
+        sink,
+        _span(finding.sink, calls.get(sink)),
         related=related,
         url=DOCS_URL.format(code=finding.code),
     )
@@ -89,15 +95,34 @@ def _produced(producer: Location) -> str:
     return f"the value was produced here{where}"
 
 
-def _span(location: Location) -> Span:
-    start = Position(location.line, location.column)
-    return Span(start, start)
+def _span(location: Location, calls: dict | None) -> Span:
+    """From the location to the end of the call that starts there (else the location only)."""
+    start = (location.line, location.column)
+    end = (calls or {}).get(start, start)
+    return Span(Position(*start), Position(*end))
+
+
+def _calls(text: str) -> dict[tuple[int, int], tuple[int, int]]:
+    """Where each call starts -> where it ends (1-based columns); the outermost of calls that
+    start at the same place (`nn.BCELoss()(p, y)`)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return {}
+    extents: dict[tuple[int, int], tuple[int, int]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.end_lineno is not None:
+            start = (node.lineno, node.col_offset + 1)
+            extents.setdefault(start, (node.end_lineno, (node.end_col_offset or 0) + 1))
+    return extents
 
 
 def _sources(findings: list[RuntimeFinding]) -> dict[Path, SourceFile]:
-    """The sink files that can still be read, for the source line under each finding."""
+    """The files of the findings that can still be read: source lines and call extents."""
+    paths = {Path(finding.sink.path) for finding in findings}
+    paths |= {Path(finding.producer.path) for finding in findings if finding.producer}
     sources = {}
-    for path in {Path(finding.sink.path) for finding in findings}:
+    for path in paths:
         try:
             sources[path] = SourceFile.from_bytes(path, path.read_bytes())
         except (OSError, DecodeError):
