@@ -126,7 +126,7 @@ EXPECTED = [("NAN101", "train.py:25", [0, 1], 4), ("NAN105", "train.py:27", [1],
 def test_torchrun_two_ranks_print_the_merged_findings_once(tmp_path):
     report = tmp_path / "report.json"
     command = [
-        "torchrun", "--nproc_per_node", "2", "--master-port", str(_free_port()),
+        "torchrun", "--standalone", "--nproc_per_node", "2",
         "-m", "nanlint", "run", "--output-format", "json", "-o", str(report), "train.py",
     ]  # fmt: skip
     done = subprocess.run(command, cwd=DDP, capture_output=True, text=True, timeout=240)

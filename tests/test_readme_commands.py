@@ -104,6 +104,12 @@ def _configuration_applies_without_isolated(project: Path, stdout: str) -> None:
 
 
 RULE_COUNT = len(ALL_RULES)
+RUN_TIME = readme.section("## Catch it at run time")
+FIT = {"fit.py": readme.blocks("python", RUN_TIME)[0]}
+# the output the README shows: `$ command`, the program's line, then the findings
+(SHOWN_RUN,) = (b for b in readme.blocks("text", RUN_TIME) if b.startswith("$ nanlint run "))
+_, SHOWN_STDOUT, SHOWN_FINDINGS = SHOWN_RUN.split("\n", 2)
+
 
 RUN: dict[str, Expect] = {
     # Check
@@ -197,6 +203,13 @@ RUN: dict[str, Expect] = {
         ("training.ipynb:cell 4:1:31: NAN101 [*] Sigmoid probabilities",),
         extra={"training.ipynb": (ROOT / "tests/data/training.ipynb").read_text()},
     ),
+    # Catch it at run time
+    "nanlint run fit.py CrossEntropyLoss": Expect(
+        1, (SHOWN_STDOUT + "\n",), stderr=(SHOWN_FINDINGS,), extra=FIT
+    ),
+    "nanlint run --select NAN1 --output-format json-lines fit.py CrossEntropyLoss": Expect(
+        1, ("loss ",), stderr=('"observed": {"dtype": "float32", "numel": 320',), extra=FIT
+    ),
     # flake8
     "flake8 --select NAN train.py": Expect(
         1, ("train.py:15:35: NAN101 Sigmoid probabilities",), ("NAN103",), check=_lines(1)
@@ -256,6 +269,12 @@ def _corpus_script_runs(command: str) -> None:
     assert readme.shell(f"python {script} --help", ROOT).returncode == 0
 
 
+def _ddp_test_launches_it(command: str) -> None:
+    test = (ROOT / "tests" / "test_guard_ddp.py").read_text()
+    assert command.startswith("torchrun ") and " -m nanlint run " in command
+    assert '"torchrun"' in test and '"-m", "nanlint", "run"' in test
+
+
 def _pyproject() -> str:
     return (ROOT / "pyproject.toml").read_text()
 
@@ -295,6 +314,10 @@ NOT_RUN: dict[str, tuple[str, Callable[[str], None]]] = {
     "python scripts/corpus_check.py --mutate 3000": (
         "it downloads four wheels and runs for over an hour; its --help runs",
         _corpus_script_runs,
+    ),
+    "torchrun --standalone --nproc_per_node 2 -m nanlint run --exit-zero train.py": (
+        "the Usage project has no distributed program; test_guard_ddp launches its own with torchrun",
+        _ddp_test_launches_it,
     ),
     "pip install nanlint": (
         "the GitHub Actions step installs the published package: needs the network",
