@@ -35,7 +35,8 @@ def run_snippet(tmp_path, code: str, **options):
     path = tmp_path / "snippet.py"
     path.write_text(textwrap.dedent(code).lstrip("\n"))
     compiled = compile(path.read_text(), str(path), "exec")
-    with nanlint.guard(on_finding="record", **options) as guard:
+    options.setdefault("on_finding", "record")
+    with nanlint.guard(**options) as guard:
         exec(compiled, scope())
     return guard
 

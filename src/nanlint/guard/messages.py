@@ -56,7 +56,7 @@ def evidence(observed: dict) -> str:
     if facts:
         text += ": " + ", ".join(facts)
     if not observed["grad"]:
-        text += " (no gradient flows here, e.g. under torch.no_grad: only the value is wrong)"
+        text += " (no gradient flows here: only the value is wrong)"
     return text
 
 

@@ -81,6 +81,8 @@ class Guard:
         ignore: Iterable[str] | str | None = None,
         on_finding: str = "warn",
     ):
+        if sys.version_info < (3, 11):
+            raise RuntimeError("nanlint.guard needs Python 3.11+ (instruction positions)")
         if on_finding not in ON_FINDING:
             raise ValueError(f"on_finding must be one of {ON_FINDING}, not {on_finding!r}")
         self.codes = _codes(select, ignore)
