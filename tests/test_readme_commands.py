@@ -275,6 +275,11 @@ def _ddp_test_launches_it(command: str) -> None:
     assert '"torchrun"' in test and '"-m", "nanlint", "run"' in test
 
 
+def _pytest_plugin_is_registered(command: str) -> None:
+    assert 'nanlint = "nanlint.pytest_plugin"' in _pyproject().split("pytest11]", 1)[1]
+    assert command.split()[1] in (ROOT / "src/nanlint/pytest_plugin.py").read_text()
+
+
 def _pyproject() -> str:
     return (ROOT / "pyproject.toml").read_text()
 
@@ -318,6 +323,11 @@ NOT_RUN: dict[str, tuple[str, Callable[[str], None]]] = {
     "torchrun --standalone --nproc_per_node 2 -m nanlint run --exit-zero train.py": (
         "the Usage project has no distributed program; test_guard_ddp launches its own with torchrun",
         _ddp_test_launches_it,
+    ),
+    "pytest --nanlint-guard test_detection.py": (
+        "pytest finds the plugin by its entry point, there only once nanlint is installed from"
+        " this checkout; test_guard_run_readme runs it with -p and compares the output shown",
+        _pytest_plugin_is_registered,
     ),
     "pip install nanlint": (
         "the GitHub Actions step installs the published package: needs the network",
