@@ -8,6 +8,8 @@ producer line) over the snippet's own lines.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -249,3 +251,13 @@ def test_select_and_ignore(tmp_path):
     assert found(tmp_path, code, select=["NAN2"]) == [("NAN202", 3, 1)]
     assert found(tmp_path, code, ignore="NAN101") == [("NAN202", 3, 1)]
     assert found(tmp_path, code, select=["NAN101", "NAN501"]) == [("NAN101", 2, 1)]
+
+
+def test_importing_nanlint_or_its_guard_package_does_not_import_torch():
+    code = (
+        "import sys, nanlint, nanlint.guard\n"
+        "assert callable(nanlint.guard) and nanlint.guard is sys.modules['nanlint.guard']\n"
+        "print(sorted(m for m in ('torch', 'libcst') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "[]\n"

@@ -20,6 +20,17 @@ Public API (the surfaces `nanlint run`, DDP merging and the output formats build
   The core leaves `ranks` empty.
 - `RUNTIME_CODES`: the codes the guard can report. Importing this package imports neither
   torch nor the analysis; `Guard` does (torch, and the rule registry for its tables).
+
+Decisions (for the README): a sink reached without gradient (`torch.no_grad()`, evaluation,
+a tensor that does not require grad) is still reported, with `observed["grad"] = False`
+and "(no gradient flows here: only the value is wrong)" in the message. DataLoader workers
+(forked) run outside the guard: it lives in the main process. torch.compile'd code runs
+eagerly while the guard is on (`torch.compiler.set_stance("force_eager")`, as soon as
+torch._dynamo is loaded; a `GuardWarning` says so once); a function compiled and run before
+any eager operation after Dynamo loads passes through unchecked, and a note says that.
+The pytest plugin: `pytest --nanlint-guard` (the findings fail the run, each naming its
+first test), `--nanlint-guard-report-only`, `--nanlint-guard-select/--nanlint-guard-ignore
+CODES`. Needs Python 3.11+ (columns come from `co_positions()`).
 """
 
 from __future__ import annotations

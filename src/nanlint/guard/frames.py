@@ -10,6 +10,7 @@ from __future__ import annotations
 import linecache
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import CodeType, FrameType
 
@@ -38,36 +39,36 @@ class Frames:
         self._locations: dict[tuple[CodeType, int], Location] = {}
         self.compiled_caller_seen = False  # user code first seen under a torch.compile wrapper
 
+    def _is_library(self, frame: FrameType) -> bool:
+        code = frame.f_code
+        is_library = self._library.get(code)
+        if is_library is None:
+            is_library = self._library[code] = code.co_filename.startswith(self._library_dirs)
+            if not is_library:
+                self._note_callers(frame)
+        return is_library
+
     def site(self) -> Site | None:
         """The innermost user frame of the current stack."""
-        frame: FrameType | None = sys._getframe(1)
         module = None
-        library = self._library
-        labels = self._module_labels
-        while frame is not None:
-            code = frame.f_code
-            is_library = library.get(code)
-            if is_library is None:
-                is_library = library[code] = code.co_filename.startswith(self._library_dirs)
-                if not is_library:
-                    self._note_callers(frame)
-            if not is_library:
-                return Site(code, frame.f_lasti, module)
+        for frame in self._frames():
+            if not self._is_library(frame):
+                return Site(frame.f_code, frame.f_lasti, module)
             if module is None:
-                module = labels.get(code)
-            frame = frame.f_back
+                module = self._module_labels.get(frame.f_code)
         return None
 
-    def library_frames(self):
+    def library_frames(self) -> Iterator[FrameType]:
         """The library frames between the current operation and user code, innermost first."""
-        frame: FrameType | None = sys._getframe(1)
-        while frame is not None:
-            code = frame.f_code
-            is_library = self._library.get(code)
-            if is_library is None:
-                is_library = self._library[code] = code.co_filename.startswith(self._library_dirs)
-            if not is_library:
+        for frame in self._frames():
+            if not self._is_library(frame):
                 return
+            yield frame
+
+    @staticmethod
+    def _frames() -> Iterator[FrameType]:
+        frame: FrameType | None = sys._getframe(2)
+        while frame is not None:
             yield frame
             frame = frame.f_back
 

@@ -2,12 +2,12 @@
 
 It owns the tags and the findings (deduplicated by code, sink and producer, and counted),
 and decides what a finding does: warn, raise or only record. Three environments are
-handled here: torch.compile'd code runs eagerly while the guard is on (the mode must see
-every operation, and Dynamo would otherwise trace it); a forked child (a DataLoader
-worker) switches its inherited mode off, since the guard lives in the main process; and a
-sink reached without gradient (`torch.no_grad()`, evaluation) is still reported, with
-`observed["grad"] = False` and a note in the message, because the value is wrong all the
-same, but no gradient suffered.
+handled here: torch.compile'd code runs eagerly while the guard is on (Dynamo would trace
+the mode's handler instead of running it; see `run_compiled_eagerly`); a forked child (a
+DataLoader worker) switches its inherited mode off, since the guard lives in the main
+process; and a sink reached without gradient (`torch.no_grad()`, evaluation) is still
+reported, with `observed["grad"] = False` and a note in the message, because the value is
+wrong all the same, but no gradient suffered.
 """
 
 from __future__ import annotations
