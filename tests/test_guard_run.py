@@ -14,8 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from conftest import ROOT
+from nanlint.cli import main
 
 RUNTIME = ROOT / "fixtures" / "runtime"
 
@@ -132,3 +134,23 @@ def test_an_unknown_selector_is_a_usage_error_before_the_program_runs():
     done = nanlint("run", "--select", "NAN9999", "train.py", "3", cwd=RUNTIME / "failing")
     assert done.returncode == 2 and "unknown rule selector `NAN9999`" in done.stderr
     assert done.stdout == ""
+
+
+PROGRAM_THAT_MOVES = """\
+import os
+import torch
+import torch.nn.functional as F
+os.chdir("elsewhere")
+F.binary_cross_entropy(torch.sigmoid(torch.zeros(2)), torch.ones(2))
+"""
+
+
+def test_paths_are_shown_from_where_nanlint_run_started(tmp_path, monkeypatch):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "moves.py").write_text(PROGRAM_THAT_MOVES)
+    monkeypatch.chdir(tmp_path)
+    arguments = ["run", "--output-format", "concise", "-o", "report.txt", "moves.py"]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 1, result.output
+    report = (tmp_path / "report.txt").read_text()
+    assert report.startswith("moves.py:5:1: NAN101 Sigmoid probabilities from `sigmoid` (line 5)")

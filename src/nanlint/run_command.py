@@ -69,6 +69,9 @@ def run(program, args, as_module, select, ignore, output_format, output_file, ex
     from nanlint.guard.report import render
     from nanlint.guard.run import Program, run_program
 
+    cwd = Path.cwd()  # the program may change directory: paths are shown from here
+    if output_file is not None:
+        output_file = output_file.absolute()
     with watched:
         status = run_program(Program(program, tuple(args), as_module))
     findings = list(watched.findings)
@@ -77,7 +80,7 @@ def run(program, args, as_module, select, ignore, output_format, output_file, ex
         findings = gather(findings, launch)
         if findings is None:  # another rank prints
             sys.exit(status)
-    report = render(findings, output_format)
+    report = render(findings, output_format, cwd)
     if output_file is None:
         sys.stderr.write(report)
         sys.stderr.flush()

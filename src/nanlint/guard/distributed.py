@@ -52,10 +52,9 @@ class Launch:
 def gather(findings: list[RuntimeFinding], launch: Launch) -> list[RuntimeFinding] | None:
     """On the rank that prints, the findings of every rank merged; None on the other ranks."""
     mine = [replace(finding, ranks=finding.ranks or (launch.rank,)) for finding in findings]
-    group = _live_group()
-    if group is not False:
+    if _process_group_alive():
         try:
-            return _over_process_group(mine, launch, group)
+            return _over_process_group(mine, launch)
         except RuntimeError as error:  # a peer is gone: say so and report what this rank saw
             print(f"nanlint run: could not gather the ranks' findings: {error}", file=sys.stderr)
             return mine
@@ -101,20 +100,20 @@ def from_json(text: str) -> list[RuntimeFinding]:
     return findings
 
 
-def _live_group():
-    """The gloo group to gather over, None for the default group, False when there is none."""
-    if "torch" not in sys.modules:
+def _process_group_alive() -> bool:
+    if "torch.distributed" not in sys.modules:
         return False
     import torch.distributed as dist
 
-    if not (dist.is_available() and dist.is_initialized()):
-        return False
-    return None if dist.get_backend() == "gloo" else dist.new_group(backend="gloo")
+    return dist.is_available() and dist.is_initialized()
 
 
-def _over_process_group(mine, launch: Launch, group) -> list[RuntimeFinding] | None:
+def _over_process_group(mine, launch: Launch) -> list[RuntimeFinding] | None:
+    """Rank 0 gathers every rank's findings over gloo (a new gloo group when the program's
+    backend is another, e.g. nccl: all ranks create it, as they all reach this point)."""
     import torch.distributed as dist
 
+    group = None if dist.get_backend() == "gloo" else dist.new_group(backend="gloo")
     gathered = [None] * launch.world_size if launch.rank == 0 else None
     dist.gather_object(to_json(mine), gathered, dst=0, group=group)
     if gathered is None:
