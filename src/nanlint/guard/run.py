@@ -26,7 +26,7 @@ import nanlint
 _NANLINT_DIR = os.path.dirname(os.path.abspath(nanlint.__file__)) + os.sep
 _LAUNCHER_FILES = (runpy.__file__, runpy.run_module.__code__.co_filename)  # may be frozen
 _DISPATCH_SUFFIX = os.path.join("torch", "overrides.py")
-INTERRUPTED = 130  # the shell's status for SIGINT; the caller re-raises the signal
+INTERRUPTED = 130  # python dies of SIGINT on an uncaught KeyboardInterrupt; a shell shows 130
 
 
 @dataclass(frozen=True)
