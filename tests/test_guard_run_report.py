@@ -10,6 +10,7 @@ import pytest
 from conftest import ROOT
 from nanlint.guard.findings import Location, RuntimeFinding
 from nanlint.guard.report import render
+from nanlint.output import FORMAT_NAMES
 
 OBSERVED = {"dtype": "float32", "numel": 8, "saturated": 3, "hit_bce_clamp": True}
 MESSAGE = "Sigmoid probabilities reach `nn.BCELoss`"
@@ -127,3 +128,8 @@ def test_a_location_where_no_call_starts_is_one_character(project):
     gone = _findings(project)[0]
     train.unlink()  # a file that is gone: no source line, no extent
     assert render([gone], "concise", project).startswith("train.py:5:22: NAN101 ")
+
+
+@pytest.mark.parametrize("output_format", FORMAT_NAMES)
+def test_every_output_format_of_check_names_the_sink(project, output_format):
+    assert "train.py" in render(_findings(project), output_format, project)

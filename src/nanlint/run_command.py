@@ -6,6 +6,7 @@ command runs, never when the CLI starts.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -82,6 +83,8 @@ def run(program, args, as_module, select, ignore, output_format, output_file, ex
             sys.exit(status)
     report = render(findings, output_format, cwd)
     if output_file is None:
+        with contextlib.suppress(ValueError, OSError):  # the program's output first
+            sys.stdout.flush()
         sys.stderr.write(report)
         sys.stderr.flush()
     else:
