@@ -47,7 +47,7 @@ def run_program(program: Program) -> int:
             else:
                 _run_script(program.target)
         except SystemExit as exit_:
-            return exit_status(exit_.code)
+            return _exit_status(exit_.code)
         except KeyboardInterrupt as error:
             _print_exception(error)
             return INTERRUPTED
@@ -55,10 +55,10 @@ def run_program(program: Program) -> int:
             print(f"nanlint run: {error}", file=sys.stderr)
             return 2
         except ImportError as error:
-            if not (program.module and _from_launcher(error)):
+            if program.module and _from_launcher(error):  # no such module: python says so
+                print(f"nanlint run: {error}", file=sys.stderr)
+            else:
                 _print_exception(error)
-                return 1
-            print(f"nanlint run: {error}", file=sys.stderr)
             return 1
         except BaseException as error:  # the program's own error, printed as python prints it
             _print_exception(error)
@@ -66,7 +66,7 @@ def run_program(program: Program) -> int:
     return 0
 
 
-def exit_status(code: object) -> int:
+def _exit_status(code: object) -> int:
     """The status `raise SystemExit(code)` exits with; a non-integer code is printed first."""
     if code is None:
         return 0
@@ -122,10 +122,11 @@ def _program_state(program: Program) -> Iterator[None]:
 
 def _from_launcher(error: BaseException) -> bool:
     """Whether the error was raised before any frame of the program ran (no such file/module)."""
-    return not [tb for tb in _frames(error.__traceback__) if not _is_launcher(tb)]
+    return all(_is_launcher(tb) for tb in _frames(error.__traceback__))
 
 
 def _print_exception(error: BaseException) -> None:
+    """Print as python does, each exception of the chain with its program traceback."""
     seen: set[int] = set()
     pending: list[BaseException | None] = [error]
     while pending:
