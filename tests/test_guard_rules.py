@@ -145,16 +145,19 @@ FOUND = {
         p = torch.sigmoid(z)
         D.Bernoulli(probs=p)
         D.Binomial(10, probs=p)
+        D.RelaxedBernoulli(torch.tensor(0.5), probs=p)
         """,
-        [("NAN402", 2, 1), ("NAN402", 3, 1)],
+        [("NAN402", 2, 1), ("NAN402", 3, 1), ("NAN402", 4, 1)],
     ),
     "NAN501 binary_cross_entropy under autocast": (
         """
         p = torch.sigmoid(z)
         with torch.autocast("cpu", dtype=torch.bfloat16):
             nn.BCELoss()(y, y)
+            F.binary_cross_entropy(p, y)
+        F.binary_cross_entropy(y, y)
         """,
-        [("NAN501", 3, None)],
+        [("NAN501", 3, None), ("NAN101", 4, 1), ("NAN501", 4, 1)],
     ),
 }
 
@@ -226,6 +229,11 @@ def test_the_sink_and_the_producer_have_line_and_column(tmp_path):
     assert finding.sink.function == "loss_of"
     assert (finding.producer.line, finding.producer.column) == (3, 17)
     assert finding.producer.function == "<module>"
+
+
+def test_a_distribution_is_named_as_called(tmp_path):
+    guard = run_snippet(tmp_path, "D.RelaxedBernoulli(torch.tensor(0.5), probs=torch.sigmoid(z))")
+    assert "reach `RelaxedBernoulli`," in guard.findings[0].message
 
 
 def test_a_module_spelling_is_named_in_the_message(tmp_path):

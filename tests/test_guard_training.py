@@ -144,6 +144,18 @@ def test_findings_are_counted_once_per_sink_and_producer(tmp_path):
     assert guard.findings[0].observed["max_abs_logit"] == 60.0
 
 
+def test_each_distribution_constructed_counts_once(tmp_path):
+    guard = run_snippet(
+        tmp_path,
+        """
+        p = F.softmax(z, dim=-1)
+        for _ in range(3):
+            D.Categorical(probs=p).log_prob(labels)
+        """,
+    )
+    assert [(f.code, f.count) for f in guard.findings] == [("NAN401", 3)]
+
+
 def test_under_no_grad_a_finding_says_no_gradient_flowed(tmp_path):
     guard = run_snippet(
         tmp_path,

@@ -8,6 +8,7 @@ itself (the operation, the evidence) is not seen again.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -65,11 +66,12 @@ class GuardMode(TorchFunctionMode):
         self._watches = built.watches
         self._watches_untagged = built.watches_untagged
         self._distributions = built.distributions
+        self._distributions_dir = os.path.join(os.path.dirname(torch.distributions.__file__), "")
         self._guard = guard
         self._tags = guard.tags
         self._tagged = guard.tags.entries  # truthy while any tensor is tagged
         self._frames = guard.frames
-        self._last_distribution: tuple[int, int] | None = None
+        self._last_distribution: tuple[int, int, int] | None = None
         self.compiled_unchecked = False  # Dynamo compiled code under the mode
         self.await_dynamo = False  # on while Dynamo may load and compile under the mode
 
@@ -114,21 +116,28 @@ class GuardMode(TorchFunctionMode):
             self._distribution(value, tag)
 
     def _distribution(self, value: torch.Tensor, tag: Tag) -> None:
-        """Inside a torch.distributions constructor whose `probs` is this tensor: its sink."""
+        """Inside a torch.distributions constructor whose `probs` is this tensor: its sink
+        (the outermost one: RelaxedBernoulli builds a LogitRelaxedBernoulli of the same)."""
+        outermost = None
         for frame in self._frames.library_frames():
             entry = self._distributions.get(frame.f_code)
-            if entry is None:
-                continue
-            loss, checks = entry
-            seen = (id(frame), id(value))
-            if frame.f_locals.get(loss.input_param) is not value or seen == self._last_distribution:
-                return
-            self._last_distribution = seen
-            codes = self._codes(checks, tag)
-            if codes:
-                observed = {**evidence.values(value, tag), **evidence.outside_eps(value)}
-                self._report(codes, tag, loss.label, observed)
+            if entry is not None and frame.f_locals.get(entry[0].input_param) is value:
+                outermost = frame, entry
+        if outermost is None:
             return
+        frame, (loss, checks) = outermost
+        # One report per construction: a constructor runs straight through, so a new one on
+        # the same frame address and tensor shows as an instruction offset going back.
+        last, self._last_distribution = (
+            self._last_distribution,
+            (id(frame), id(value), frame.f_lasti),
+        )
+        if last is not None and last[:2] == (id(frame), id(value)) and last[2] < frame.f_lasti:
+            return
+        codes = self._codes(checks, tag)
+        if codes:
+            observed = {**evidence.values(value, tag), **evidence.outside_eps(value)}
+            self._report(codes, tag, loss.label, observed)
 
     # The kind algebra.
 
@@ -186,7 +195,7 @@ class GuardMode(TorchFunctionMode):
     def _log(self, watch: Watch, func: Any, args: tuple, kwargs: dict) -> Any:
         source = _first(args, kwargs)
         tag = self._tags.get(source)
-        codes = self._codes(watch.checks, tag) if tag is not None else []
+        codes = self._sink_codes(watch, tag)
         observed = evidence.values(source, tag) if codes else {}
         out = func(*args, **kwargs)
         self._tags.discard(out)  # `p.log_()`: in log space now
@@ -200,7 +209,7 @@ class GuardMode(TorchFunctionMode):
         bound = {**dict(zip(loss.function_params, args)), **kwargs}
         source = bound.get(loss.input_param)
         tag = self._tags.get(source)
-        codes = self._codes(watch.checks, tag) if tag is not None else []
+        codes = self._sink_codes(watch, tag)
         device = _autocast_device(source) if watch.autocast else None
         if device is not None and "NAN501" in self._guard.codes:
             codes.append("NAN501")
@@ -210,6 +219,17 @@ class GuardMode(TorchFunctionMode):
                 observed.update(evidence.bce_clamped(source, bound.get(loss.target_param)))
             self._report(codes, tag, watch.name, observed, device)
         return func(*args, **kwargs)
+
+    def _sink_codes(self, watch: Watch, tag: Tag | None) -> list[str]:
+        """The codes a log or loss call reports: none inside a torch.distributions
+        constructor, which takes logs of its `probs` itself (NAN401/NAN402 report it)."""
+        codes = self._codes(watch.checks, tag)
+        if codes and any(
+            frame.f_code.co_filename.startswith(self._distributions_dir)
+            for frame in self._frames.library_frames()
+        ):
+            return []
+        return codes
 
     def _codes(self, checks: tuple, tag: Tag | None) -> list[str]:
         enabled = self._guard.codes
