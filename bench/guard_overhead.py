@@ -1,8 +1,9 @@
 """What the runtime guard costs on a real CPU training loop, next to detect_anomaly.
 
 A small MLP and a small CNN train on random data (forward, loss, backward, Adam step) for
-`--steps` steps, in three variants: plain, under `nanlint.guard()`, and under
-`torch.autograd.detect_anomaly()`. The variants alternate `--repeats` times; the median time
+`--steps` steps, in four variants: plain, under a TorchFunctionMode that does nothing (the
+floor of any mode-based guard: each torch call goes through Python), under
+`nanlint.guard()`, and under `torch.autograd.detect_anomaly()`. The variants alternate `--repeats` times; the median time
 of each is compared with the plain one. Target: the guard at most 1.3x the plain step time.
 
     python bench/guard_overhead.py                 # 300 steps, 5 repeats
@@ -23,12 +24,23 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 import nanlint
 
 TARGET = 1.3
+
+
+class EmptyMode(TorchFunctionMode):
+    """The floor: what any TorchFunctionMode costs, doing nothing but the call itself."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        return func(*args, **(kwargs or {}))
+
+
 VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
     "plain": contextlib.nullcontext,
+    "empty_mode": EmptyMode,
     "guard": lambda: nanlint.guard(on_finding="record"),
     "detect_anomaly": lambda: torch.autograd.detect_anomaly(check_nan=True),
 }

@@ -49,26 +49,26 @@ class Frames:
         return is_library
 
     def site(self) -> Site | None:
-        """The innermost user frame of the current stack."""
+        """The innermost user frame of the current stack (on every producer: kept lean)."""
+        frame: FrameType | None = sys._getframe(1)
+        library = self._library
         module = None
-        for frame in self._frames():
-            if not self._is_library(frame):
-                return Site(frame.f_code, frame.f_lasti, module)
+        while frame is not None:
+            code = frame.f_code
+            is_library = library.get(code)
+            if is_library is None:
+                is_library = self._is_library(frame)
+            if not is_library:
+                return Site(code, frame.f_lasti, module)
             if module is None:
-                module = self._module_labels.get(frame.f_code)
+                module = self._module_labels.get(code)
+            frame = frame.f_back
         return None
 
     def library_frames(self) -> Iterator[FrameType]:
         """The library frames between the current operation and user code, innermost first."""
-        for frame in self._frames():
-            if not self._is_library(frame):
-                return
-            yield frame
-
-    @staticmethod
-    def _frames() -> Iterator[FrameType]:
-        frame: FrameType | None = sys._getframe(2)
-        while frame is not None:
+        frame: FrameType | None = sys._getframe(1)
+        while frame is not None and self._is_library(frame):
             yield frame
             frame = frame.f_back
 
