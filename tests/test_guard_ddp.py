@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import replace
 
 import pytest
@@ -77,9 +78,10 @@ def test_without_a_process_group_the_local_ranks_meet_through_files(monkeypatch,
     monkeypatch.setattr("tempfile.tempdir", None)
     monkeypatch.setenv("TORCHELASTIC_RUN_ID", "run-1")
     monkeypatch.setenv("NANLINT_GATHER_TIMEOUT", "5")
-    assert gather([_finding(count=2), _finding("NAN105")], Launch(1, 2, 1, 2)) is None
+    started = time.time()
+    assert gather([_finding(count=2), _finding("NAN105")], Launch(1, 2, 1, 2), started) is None
     assert [path.name for path in exchange_directory().iterdir()] == ["rank-1.json"]
-    merged = gather([_finding()], Launch(0, 2, 0, 2))
+    merged = gather([_finding()], Launch(0, 2, 0, 2), started)
     worst = {"saturated": 2}  # rank 1's
     assert merged == [
         _finding(count=3, ranks=(0, 1), observed=worst),
@@ -88,16 +90,21 @@ def test_without_a_process_group_the_local_ranks_meet_through_files(monkeypatch,
     assert not exchange_directory().exists()  # rank 0 cleans up
 
 
-def test_a_rank_that_never_reports_is_named_and_the_others_are_printed(
+def test_a_rank_that_never_reports_is_named_and_a_stale_file_is_not_read(
     monkeypatch, tmp_path, capsys
 ):
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr("tempfile.tempdir", None)
     monkeypatch.setenv("NANLINT_GATHER_TIMEOUT", "0")
-    assert gather([_finding()], Launch(0, 2, 0, 2)) == [_finding(ranks=(0,))]
+    stale = exchange_directory() / "rank-1.json"  # an earlier launch of the same name
+    stale.parent.mkdir()
+    stale.write_text(to_json([_finding("NAN105")]))
+    os.utime(stale, (time.time() - 60, time.time() - 60))
+    assert gather([_finding()], Launch(0, 2, 0, 2), time.time()) == [_finding(ranks=(0,))]
     assert capsys.readouterr().err == (
         "nanlint run: 1 local rank(s) did not report their findings in time\n"
     )
+    assert not stale.exists()
 
 
 def _free_port() -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -73,12 +74,13 @@ def run(program, args, as_module, select, ignore, output_format, output_file, ex
     cwd = Path.cwd()  # the program may change directory: paths are shown from here
     if output_file is not None:
         output_file = output_file.absolute()
+    started = time.time()
     with watched:
         status = run_program(Program(program, tuple(args), as_module))
     findings = list(watched.findings)
     launch = Launch.from_environment()
     if launch is not None:
-        findings = gather(findings, launch)
+        findings = gather(findings, launch, started)
         if findings is None:  # another rank prints
             sys.exit(status)
     report = render(findings, output_format, cwd)

@@ -6,7 +6,8 @@ its process group initialised (over gloo: the default group when it is gloo, els
 group), or else through files in a directory of the temporary directory named by the launch
 (TORCHELASTIC_RUN_ID, the restart count, MASTER_ADDR and MASTER_PORT). Files reach only the
 ranks of one machine: there, local rank 0 waits for the other local ranks (at most
-NANLINT_GATHER_TIMEOUT seconds, 60 by default) and prints.
+NANLINT_GATHER_TIMEOUT seconds, 60 by default) and prints; a file older than rank 0's own
+start is left over from an earlier launch of the same name, and is removed unread.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from nanlint.guard.evidence import severity
 from nanlint.guard.findings import Location, RuntimeFinding
 
 _POLL_SECONDS = 0.05
+_CLOCK_SLACK_SECONDS = 2.0  # file times are coarser than time.time() on some file systems
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,12 @@ class Launch:
         return cls(rank, world_size, local_rank, local_world_size)
 
 
-def gather(findings: list[RuntimeFinding], launch: Launch) -> list[RuntimeFinding] | None:
-    """On the rank that prints, the findings of every rank merged; None on the other ranks."""
+def gather(
+    findings: list[RuntimeFinding], launch: Launch, started: float
+) -> list[RuntimeFinding] | None:
+    """On the rank that prints, the findings of every rank merged; None on the other ranks.
+
+    `started` is when this rank's program started (`time.time()`)."""
     mine = [replace(finding, ranks=finding.ranks or (launch.rank,)) for finding in findings]
     if _process_group_alive():
         try:
@@ -58,7 +64,7 @@ def gather(findings: list[RuntimeFinding], launch: Launch) -> list[RuntimeFindin
         except RuntimeError as error:  # a peer is gone: say so and report what this rank saw
             print(f"nanlint run: could not gather the ranks' findings: {error}", file=sys.stderr)
             return mine
-    return _over_files(mine, launch)
+    return _over_files(mine, launch, started)
 
 
 def merge(findings: list[RuntimeFinding]) -> list[RuntimeFinding]:
@@ -121,7 +127,7 @@ def _over_process_group(mine, launch: Launch) -> list[RuntimeFinding] | None:
     return merge([finding for text in gathered for finding in from_json(text)])
 
 
-def _over_files(mine, launch: Launch) -> list[RuntimeFinding] | None:
+def _over_files(mine, launch: Launch, started: float) -> list[RuntimeFinding] | None:
     directory = exchange_directory()
     directory.mkdir(parents=True, exist_ok=True)
     if launch.local_rank != 0:
@@ -130,7 +136,7 @@ def _over_files(mine, launch: Launch) -> list[RuntimeFinding] | None:
         partial.write_text(to_json(mine))
         partial.replace(written)
         return None
-    others = _wait_for_files(directory, launch.local_world_size - 1)
+    others = _wait_for_files(directory, launch.local_world_size - 1, started)
     findings = list(mine)
     for path in others:
         findings.extend(from_json(path.read_text()))
@@ -160,10 +166,16 @@ def exchange_directory() -> Path:
     return Path(tempfile.gettempdir()) / f"nanlint-run-{name}"
 
 
-def _wait_for_files(directory: Path, expected: int) -> list[Path]:
+def _wait_for_files(directory: Path, expected: int, started: float) -> list[Path]:
     deadline = time.monotonic() + float(os.environ.get("NANLINT_GATHER_TIMEOUT", "60"))
     while True:
-        found = sorted(directory.glob("rank-*.json"))
+        found = []
+        for path in sorted(directory.glob("rank-*.json")):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < started - _CLOCK_SLACK_SECONDS:
+                    path.unlink()  # left by an earlier launch of the same name
+                else:
+                    found.append(path)
         if len(found) >= expected or time.monotonic() > deadline:
             return found
         time.sleep(_POLL_SECONDS)
