@@ -281,3 +281,16 @@ def test_torch_compile_runs_eagerly_under_the_guard(tmp_path):
     assert findings == "[('NAN101', 6, 6)]"
     assert same == "True"
     assert notes == repr([nanlint.guard.session.EAGER_NOTE])
+
+
+def test_tensors_without_data_are_reported_without_counts(tmp_path):
+    guard = run_snippet(
+        tmp_path,
+        """
+        logits = torch.zeros(4, 3, device="meta")
+        F.nll_loss(F.softmax(logits, dim=1), torch.zeros(4, dtype=torch.long, device="meta"))
+        """,
+    )
+    (finding,) = guard.findings
+    assert finding.code == "NAN104"
+    assert finding.observed == {"dtype": "float32", "numel": 12, "grad": False}

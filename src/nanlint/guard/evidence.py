@@ -17,12 +17,15 @@ LOGIT_MAGNITUDE_NUMEL = 1 << 16
 _BCE_LOG_FLOOR = -100.0  # binary_cross_entropy clamps each log at -100
 
 
+def _measurable(value: object) -> bool:
+    """A floating tensor with data (not on the meta device)."""
+    return isinstance(value, torch.Tensor) and value.is_floating_point() and not value.is_meta
+
+
 def logit_magnitude(tensor: object) -> torch.Tensor | None:
     """max |x| of a producer's input, as a 0-d tensor (no device sync), when cheap."""
     if (
-        not isinstance(tensor, torch.Tensor)
-        or not tensor.is_floating_point()
-        or not 0 < tensor.numel() <= LOGIT_MAGNITUDE_NUMEL
+        not _measurable(tensor) or not 0 < tensor.numel() <= LOGIT_MAGNITUDE_NUMEL  # type: ignore[union-attr]
     ):
         return None
     with torch.no_grad():
@@ -36,7 +39,7 @@ def values(tensor: torch.Tensor, tag: Tag | None) -> dict:
         "numel": tensor.numel(),
         "grad": torch.is_grad_enabled() and tensor.requires_grad,
     }
-    if tag is None or not tensor.is_floating_point():
+    if tag is None or not _measurable(tensor):
         return observed
     with torch.no_grad():
         data = tensor.detach()
@@ -53,7 +56,7 @@ def values(tensor: torch.Tensor, tag: Tag | None) -> dict:
 
 def bce_clamped(probabilities: torch.Tensor, target: object) -> dict:
     """How many terms binary_cross_entropy clamped at -100 (its log of 0, or nearly)."""
-    if not isinstance(target, torch.Tensor) or not probabilities.is_floating_point():
+    if not _measurable(probabilities) or not _measurable(target):
         return {}
     with torch.no_grad():
         p, y = probabilities.detach(), target.detach()
@@ -68,7 +71,7 @@ def bce_clamped(probabilities: torch.Tensor, target: object) -> dict:
 
 
 def log_infs(output: object) -> dict:
-    if not isinstance(output, torch.Tensor) or not output.is_floating_point():
+    if not _measurable(output):
         return {}
     with torch.no_grad():
         return {"log_infs": int(torch.isinf(output.detach()).sum())}
@@ -76,7 +79,7 @@ def log_infs(output: object) -> dict:
 
 def outside_eps(probabilities: torch.Tensor) -> dict:
     """How many probabilities torch.distributions clamps to [eps, 1 - eps] for its logs."""
-    if not probabilities.is_floating_point():
+    if not _measurable(probabilities):
         return {}
     eps = torch.finfo(probabilities.dtype).eps
     with torch.no_grad():
