@@ -179,6 +179,7 @@ def test_under_no_grad_a_finding_says_no_gradient_flowed(tmp_path):
         """,
     )
     assert guard.findings[0].observed["grad"] is True
+    assert "no gradient" not in guard.findings[0].message
 
 
 def test_on_finding_warn_points_at_the_sink(tmp_path):

@@ -168,13 +168,13 @@ class Guard:
         producer = self.frames.location(tag.site) if tag is not None and tag.site else None
         key = (code, sink, producer)
         finding = self._by_key.get(key)
-        if finding is not None:
+        if finding is not None:  # keep the worst batch, and whether any carried a gradient
             finding.count += 1
             grad = finding.observed["grad"] or observed["grad"]
-            if evidence.severity(observed) <= evidence.severity(finding.observed):
-                finding.observed["grad"] = grad
+            worse = evidence.severity(observed) > evidence.severity(finding.observed)
+            if not worse and grad == finding.observed["grad"]:
                 return
-            finding.observed = {**observed, "grad": grad}
+            finding.observed = {**(observed if worse else finding.observed), "grad": grad}
         else:
             finding = RuntimeFinding(code, "", sink, producer, dict(observed), test=self.test)
             self._by_key[key] = finding
