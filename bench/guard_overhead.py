@@ -154,7 +154,7 @@ def report(rows: list[dict], steps: int, repeats: int) -> str:
         target = f"<= {TARGET}x {row['verdict']}" if row["verdict"] else ""
         lines.append(
             f"{row['workload']:40} {row['variant']:15} {row['ms_per_step']:8.3f}"
-            f" {row['ratio']:5.2f}x  {target}"
+            f" {row['ratio']:6.3f}x  {target}"
         )
     return "\n".join(lines)
 

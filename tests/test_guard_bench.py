@@ -30,7 +30,7 @@ def test_medians_ratios_and_the_verdict():
     assert rows[1]["ms_per_step"] == 25.0
     text = bench.report(rows, steps=100, repeats=3)
     assert "100 steps x 3 repeats (medians)" in text.splitlines()[0]
-    assert text.splitlines()[3].split() == ["mlp", "guard", "25.000", "1.25x", "<=", "1.3x", "PASS"]
+    assert text.splitlines()[3].split() == ["mlp", "guard", "25.000", "1.250x", "<=", "1.3x", "PASS"]
 
 
 def test_the_workloads_are_real_models():
