@@ -60,11 +60,11 @@ def write_project(directory: Path, extra: dict[str, str] | None = None) -> Path:
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
-    """The project's files (not git's, nor nanlint's results cache)."""
+    """The project's files (not git's, nanlint's results cache, nor Python's bytecode)."""
     return {
         str(path.relative_to(directory)): path.read_bytes()
         for path in sorted(directory.rglob("*"))
-        if path.is_file() and not {".git", ".nanlint_cache"} & set(path.parts)
+        if path.is_file() and not {".git", ".nanlint_cache", "__pycache__"} & set(path.parts)
     }
 
 

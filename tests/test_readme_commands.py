@@ -118,6 +118,11 @@ def _configuration_applies_without_isolated(project: Path, stdout: str) -> None:
 
 
 RULE_COUNT = len(ALL_RULES) + 1  # and NAN001
+RUN_TIME = readme.section("## Catch it at run time")
+FIT = {"fit.py": readme.blocks("python", RUN_TIME)[0]}
+# the output the README shows: `$ command`, the program's line, then the findings
+(SHOWN_RUN,) = (b for b in readme.blocks("text", RUN_TIME) if b.startswith("$ nanlint run "))
+_, SHOWN_STDOUT, SHOWN_FINDINGS = SHOWN_RUN.split("\n", 2)
 
 RUN: dict[str, Expect] = {
     # Check
@@ -255,6 +260,13 @@ RUN: dict[str, Expect] = {
         ("training.ipynb:cell 4:1:31: NAN101 [*] Sigmoid probabilities",),
         extra={"training.ipynb": (ROOT / "tests/data/training.ipynb").read_text()},
     ),
+    # Catch it at run time
+    "nanlint run fit.py CrossEntropyLoss": Expect(
+        1, (SHOWN_STDOUT + "\n",), stderr=(SHOWN_FINDINGS,), extra=FIT
+    ),
+    "nanlint run --select NAN1 --output-format json-lines fit.py CrossEntropyLoss": Expect(
+        1, ("loss ",), stderr=('"observed": {"dtype": "float32", "numel": 320',), extra=FIT
+    ),
     # flake8
     "flake8 --select NAN train.py": Expect(
         1, ("train.py:15:35: NAN101 Sigmoid probabilities",), ("NAN103",), check=_lines(1)
@@ -319,6 +331,17 @@ def _watch_is_tested(command: str) -> None:
     assert "def test_watch_relints_when_a_file_changes" in tests
 
 
+def _ddp_test_launches_it(command: str) -> None:
+    test = (ROOT / "tests" / "test_guard_ddp.py").read_text()
+    assert command.startswith("torchrun ") and " -m nanlint run " in command
+    assert '"torchrun"' in test and '"-m", "nanlint", "run"' in test
+
+
+def _pytest_plugin_is_registered(command: str) -> None:
+    assert 'nanlint = "nanlint.pytest_plugin"' in _pyproject().split("pytest11]", 1)[1]
+    assert command.split()[1] in (ROOT / "src/nanlint/pytest_plugin.py").read_text()
+
+
 def _pyproject() -> str:
     return (ROOT / "pyproject.toml").read_text()
 
@@ -362,6 +385,15 @@ NOT_RUN: dict[str, tuple[str, Callable[[str], None]]] = {
     "python scripts/corpus_check.py --mutate 3000": (
         "it downloads four wheels and runs for over an hour; its --help runs",
         _corpus_script_runs,
+    ),
+    "torchrun --standalone --nproc_per_node 2 -m nanlint run --exit-zero train.py": (
+        "the Usage project has no distributed program; test_guard_ddp launches its own with torchrun",
+        _ddp_test_launches_it,
+    ),
+    "pytest --nanlint-guard test_detection.py": (
+        "pytest finds the plugin by its entry point, there only once nanlint is installed from"
+        " this checkout; test_guard_run_readme runs it with -p and compares the output shown",
+        _pytest_plugin_is_registered,
     ),
     "pip install nanlint": (
         "the GitHub Actions step installs the published package: needs the network",

@@ -13,7 +13,7 @@ from typing import Any
 import libcst as cst
 
 from nanlint.analysis.facts import ArgFact
-from nanlint.analysis.kinds import Kind
+from nanlint.analysis.kinds import COMPLEMENTS, EPS_LIMIT, LINEAR_PROBABILITIES, Kind
 from nanlint.analysis.operations import OperationCall
 from nanlint.analysis.signatures import bind
 from nanlint.analysis.torch_api import OPERATIONS
@@ -37,9 +37,6 @@ OPERATORS = {
     cst.Divide: "/",
     cst.Power: "**",
 }
-
-_PROBABILITIES = (Kind.PROB_SIGMOID, Kind.PROB_SOFTMAX, Kind.SIGMOID_COMPLEMENT)
-_EPS_LIMIT = 1e-3
 
 
 def binary(
@@ -66,7 +63,7 @@ def add(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any)
             return value.transform(
                 Kind.ONE_PLUS_EXP, Step("add_one", node, StepRole.TRANSFORM, one.node)
             )
-        if isinstance(value, Tensor) and value.kind in _PROBABILITIES and is_eps(other):
+        if isinstance(value, Tensor) and value.kind in LINEAR_PROBABILITIES and is_eps(other):
             return value.with_step(Step("eps", node, StepRole.GUARD, one.node))
     for one, other in ((left, right), (right, left)):
         if is_number(other, 1) and _maybe_tensor(one.value):
@@ -76,9 +73,9 @@ def add(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any)
 
 def subtract(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
     value = right.value
-    if is_number(left, 1) and isinstance(value, Tensor) and value.kind is Kind.PROB_SIGMOID:
+    if is_number(left, 1) and isinstance(value, Tensor) and value.kind in COMPLEMENTS:
         return value.transform(
-            Kind.SIGMOID_COMPLEMENT, Step("complement", node, StepRole.TRANSFORM, right.node)
+            COMPLEMENTS[value.kind], Step("complement", node, StepRole.TRANSFORM, right.node)
         )
     # `x.max(1).values` is an attribute of an unknown value: it may be a tensor too
     if all(_maybe_tensor(v) or isinstance(v, BoundMethod) for v in (left.value, value)):
@@ -169,7 +166,7 @@ def evaluate(operation: OperationCall, node: cst.CSTNode, file: Any, scope: Any)
     if (
         operation.name == "log"
         and isinstance(tensor.value, Tensor)
-        and tensor.value.kind in _PROBABILITIES
+        and tensor.value.kind in LINEAR_PROBABILITIES
     ):
         return _produced(Kind.LOGPROB, "log", node, tensor.node, file, scope, removal=Removal.NONE)
     return UNKNOWN
@@ -191,7 +188,7 @@ def is_eps(arg: ArgFact) -> bool:
         and isinstance(value.value, (int, float))
         and not isinstance(value.value, bool)
     ):
-        return 0 < value.value <= _EPS_LIMIT
+        return 0 < value.value <= EPS_LIMIT
     name = (
         arg.node.attr.value
         if isinstance(arg.node, cst.Attribute)

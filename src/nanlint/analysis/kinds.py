@@ -31,6 +31,14 @@ class Kind(enum.Enum):
         return _NOUNS[self]
 
 
+# The kinds of values in linear probability space: `+ eps` guards them (the kind stays) and
+# `log` takes them to log space. Shared by the static arithmetic and the runtime guard.
+LINEAR_PROBABILITIES = frozenset({Kind.PROB_SIGMOID, Kind.PROB_SOFTMAX, Kind.SIGMOID_COMPLEMENT})
+# What `1 - x` makes of a kind.
+COMPLEMENTS = {Kind.PROB_SIGMOID: Kind.SIGMOID_COMPLEMENT}
+# The largest constant read as an eps guard (`p + 1e-8`).
+EPS_LIMIT = 1e-3
+
 _NOUNS = {
     Kind.PROB_SIGMOID: "sigmoid probabilities",
     Kind.PROB_SOFTMAX: "softmax probabilities",
