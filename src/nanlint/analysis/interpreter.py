@@ -29,7 +29,13 @@ from nanlint.analysis.facts import (
     WithItem,
 )
 from nanlint.analysis.imports import ImportTable, import_bindings
-from nanlint.analysis.objects import SELF_RETURNING_METHODS, Context, ObjectModel, context_of
+from nanlint.analysis.objects import (
+    SELF_RETURNING_METHODS,
+    Context,
+    ObjectModel,
+    context_of,
+    primary_context,
+)
 from nanlint.analysis.scopes import FunctionInfo, target_keys
 from nanlint.analysis.signatures import bind
 from nanlint.analysis.values import (
@@ -61,17 +67,6 @@ from nanlint.source import SourceFile
 
 if TYPE_CHECKING:
     from nanlint.analysis.project import Project
-
-
-def analyze(source: SourceFile) -> FileAnalysis:
-    """Interpret one parsed file on its own (its project imports stay unknown)."""
-    from nanlint.analysis.project import Project
-
-    project = Project(sources={source.path: source})
-    analyses, failures = project.analyze([source])
-    if failures:
-        raise failures[0][1]
-    return next(iter(analyses.values()))
 
 
 @dataclass
@@ -1119,13 +1114,6 @@ def _with_hop(value: Value, hop: Hop) -> Value:
             tuple(_with_hop(item, hop) for item in value.items), value.nodes, value.is_list
         )
     return value
-
-
-def primary_context(info: FunctionInfo) -> Context | None:
-    """The context facts are recorded in: a method for any receiver of its class."""
-    if info.cls is None or info.is_static:
-        return None
-    return (info.cls, False)
 
 
 _BENIGN_CALLS = frozenset(

@@ -46,6 +46,13 @@ SELF_RETURNING_METHODS = frozenset(
 Context = tuple  # (ClassInfo, exact) for a method's receiver; None for a plain function
 
 
+def primary_context(info: FunctionInfo) -> Context | None:
+    """The context facts are recorded in: a method for any receiver of its class."""
+    if info.cls is None or info.is_static:
+        return None
+    return (info.cls, False)
+
+
 def context_of(receiver: Value) -> Context | None:
     if isinstance(receiver, Instance):
         return (receiver.info, receiver.exact)

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nanlint.analysis.facts import FileAnalysis
+from nanlint.analysis.interpreter import Interpreter
 from nanlint.analysis.layout import absolute, find_module, roots_for
+from nanlint.analysis.objects import primary_context
 from nanlint.analysis.scopes import ClassInfo, FileScopes, FunctionInfo, defined_names
 from nanlint.analysis.torch_api import LOSSES
 from nanlint.analysis.values import (
@@ -64,6 +66,15 @@ class CallSites:
     passed: list[dict[str, Value]] = field(default_factory=list)
     unclear: set[str] = field(default_factory=set)  # parameters some site passes by unpacking
     all_unclear: bool = False  # a site unpacks **kwargs or *args over every parameter
+
+
+def analyze(source: SourceFile) -> FileAnalysis:
+    """Interpret one parsed file on its own (its project imports stay unknown)."""
+    project = Project(sources={source.path: source})
+    analyses, failures = project.analyze([source])
+    if failures:
+        raise failures[0][1]
+    return next(iter(analyses.values()))
 
 
 class Project:
@@ -150,8 +161,6 @@ class Project:
 
     def interpreter(self, source: SourceFile):
         """The current round's interpreter of a file (created on first use)."""
-        from nanlint.analysis.interpreter import Interpreter
-
         interpreter = self._by_source.get(source)
         if interpreter is None:
             interpreter = Interpreter(source, self)
@@ -362,8 +371,6 @@ class Project:
         A method's primary context (any receiver of its class) sees every call site of the
         method, whatever the receiver: `Trainer(...)` and a subclass's `super().__init__(...)`.
         """
-        from nanlint.analysis.interpreter import primary_context
-
         by_function: dict[FunctionInfo, CallSites] = {}
         for (info, _), sites in self.call_sites.items():
             merged = by_function.setdefault(info, CallSites())
