@@ -24,25 +24,6 @@ from nanlint.analysis.values import (
 if TYPE_CHECKING:
     from nanlint.analysis.interpreter import Interpreter
 
-# nn.Module methods that return the module itself.
-SELF_RETURNING_METHODS = frozenset(
-    [
-        "to",
-        "cuda",
-        "cpu",
-        "float",
-        "double",
-        "half",
-        "bfloat16",
-        "train",
-        "eval",
-        "requires_grad_",
-        "type",
-        "share_memory",
-        "apply",
-    ]
-)
-
 Context = tuple  # (ClassInfo, exact) for a method's receiver; None for a plain function
 
 

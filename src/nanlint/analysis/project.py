@@ -42,6 +42,7 @@ from nanlint.analysis.values import (
     Tensor,
     TorchModule,
     Value,
+    is_flag,
     join,
 )
 from nanlint.source import DecodeError, SourceFile
@@ -472,13 +473,13 @@ class Project:
 
 def bindable(value: Value) -> bool:
     """Whether a parameter value is worth another round: something that can carry or
-    decide a kind (a tensor, an nn module, a model, a torch loss or activation, a flag or a
-    name choosing a branch). Numbers, None, callbacks and unresolved values cannot, and
-    binding them would only cost rounds."""
+    decide a kind (a tensor, an nn module, a model, a torch loss or activation, a flag, a
+    name or a None choosing a branch). Numbers, callbacks and unresolved values cannot,
+    and binding them would only cost rounds."""
     from nanlint.analysis.torch_api import is_kind_related
 
     if isinstance(value, Constant):
-        return isinstance(value.value, (bool, str))
+        return is_flag(value)
     if isinstance(value, External):
         return is_kind_related(value.qualname)
     if isinstance(value, Collection):

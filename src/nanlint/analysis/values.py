@@ -3,7 +3,8 @@
 A tensor value carries a kind and, for every way it can have been produced, a source: the
 activation that produced it (the origin), the kind-preserving steps applied since, and the
 hops (function returns, attributes) it crossed. Everything the interpreter cannot tell is
-UNKNOWN, and a join of two different things is UNKNOWN: unknown stays unknown.
+UNKNOWN, and a join of two different things is UNKNOWN (None beside a tensor aside, see
+join): unknown stays unknown.
 """
 
 from __future__ import annotations
@@ -84,11 +85,16 @@ class Step:
 
 @dataclass(frozen=True)
 class Hop:
-    """A boundary the value crossed: a function return or an attribute."""
+    """A boundary the value crossed: a function return or an attribute.
+
+    `chosen`: a return that the constants of this call site chose (`score(v, True)`); the
+    function's other callers get something else, so its activation cannot be taken out.
+    """
 
     label: str
     node: cst.CSTNode = field(repr=False)
     file: SourceFile = field(repr=False)
+    chosen: bool = False
 
 
 @dataclass(frozen=True)
@@ -231,11 +237,32 @@ class Mapping(Value):
         return UNKNOWN
 
 
+NONE = Constant(None)
+
+
+def is_flag(value: Value | None) -> bool:
+    """A constant that can choose a branch: a bool, a string, None."""
+    return isinstance(value, Constant) and (
+        value.value is None or isinstance(value.value, (bool, str))
+    )
+
+
 def join(left: Value, right: Value) -> Value:
-    """What is known on both paths. Different things make UNKNOWN."""
+    """What is known on both paths. Different things make UNKNOWN, except None and a tensor.
+
+    None joined with a tensor is the tensor: `if x is None: return None` (or a function that
+    falls off its end) beside `return torch.sigmoid(z)` still returns probabilities, since the
+    None can never be what a tensor operation or a loss receives (it would raise there). So a
+    Tensor value may stand for None on some path: whether it is None is never folded (see
+    interpreter._is_none). Tensors of two kinds still join to UNKNOWN.
+    """
     if left is ABSENT:
         return right
     if right is ABSENT or left == right:
+        return left
+    if left == NONE and isinstance(right, Tensor):
+        return right
+    if right == NONE and isinstance(left, Tensor):
         return left
     if isinstance(left, Tensor) and isinstance(right, Tensor) and left.kind is right.kind:
         return Tensor(left.kind, tuple(dict.fromkeys(left.sources + right.sources)))
