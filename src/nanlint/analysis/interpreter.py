@@ -915,9 +915,9 @@ class Interpreter:
         """The constants a call site passes (or leaves at their default) where the function's
         other call sites pass something else: `score(v, apply_sigmoid=True)` beside
         `score(v)`. Its result for this site is then told apart from the others' (for a
-        function of an analysed file, MAX_SPECIALISATIONS sets of constants at most)."""
+        function MAX_SPECIALISATIONS sets of constants at most)."""
         owner = self.owner(info)
-        if owner.depth > 0:
+        if not self.project.refined(owner):
             return ()
         context = self.project.context_for(info, context)
         bound = self.project.bindings.get((info, context), {})

@@ -392,8 +392,8 @@ class Project:
         if sites.all_unclear or id(info.node) in self.escaped or _escaped_class(self, info):
             return {}
         owner = self._by_source.get(info.source)
-        if owner is not None and owner.depth >= MAX_DEPTH:
-            return {}  # the outermost dependencies are read, not refined
+        if owner is not None and not self.refined(owner):
+            return {}
         values: dict[str, Value] = {}
         for name in info.parameter_names():
             if name in sites.unclear:
@@ -406,6 +406,11 @@ class Project:
                     continue  # flags choose branches in the analysed files only
                 values[name] = joined
         return values
+
+    def refined(self, interpreter: Interpreter) -> bool:
+        """Whether a file's functions see what their call sites pass: the outermost
+        dependencies (MAX_DEPTH hops away) are read, not refined."""
+        return interpreter.depth < MAX_DEPTH
 
     def uses_of(self, origin) -> list:
         """Every recorded use of an origin, in every file of this round."""
