@@ -229,6 +229,70 @@ STATE = [
 ]
 
 
+TWO_MODELS = """\
+class A(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return torch.sigmoid(self.fc(x))
+
+
+class B(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return {b_returns}
+
+
+"""
+
+STATE += [
+    (
+        "one of two models, each returning probabilities, moved with .cuda()",
+        TWO_MODELS.format(b_returns="self.fc(x).sigmoid()")
+        + textwrap.dedent(
+            """\
+            model = A() if cfg.small else B()
+            model = model.cuda()
+            loss = nn.BCELoss()(model(x), y)
+            """
+        ),
+        ["NAN101 24:21"],
+    ),
+    (
+        "the model each subclass assigns, read by the base class",
+        TWO_MODELS.format(b_returns="self.fc(x).sigmoid()")
+        + textwrap.dedent(
+            """\
+            class Engine:
+                def __init__(self):
+                    self.crit = nn.BCELoss()
+
+                def step(self, x, y):
+                    return self.crit(self.model(x), y)
+
+
+            class EngineA(Engine):
+                def __init__(self):
+                    self.model = A()
+                    super().__init__()
+
+
+            class EngineB(Engine):
+                def __init__(self):
+                    self.model = B()
+                    super().__init__()
+            """
+        ),
+        ["NAN101 27:26"],
+    ),
+]
+
+
 @pytest.mark.parametrize("body, expected", [s[1:] for s in STATE], ids=[s[0] for s in STATE])
 def test_object_state(body, expected):
     assert check(body) == expected
@@ -329,6 +393,16 @@ STATE_TRAPS = {
                 return nn.BCEWithLogitsLoss()(self.model(x), y)
         """,
 }
+
+
+STATE_TRAPS["one of two models, one returning logits"] = TWO_MODELS.format(
+    b_returns="self.fc(x)"
+) + textwrap.dedent(
+    """\
+    model = A() if cfg.small else B()
+    loss = nn.BCELoss()(model(x), y)
+    """
+)
 
 
 @pytest.mark.parametrize("body", STATE_TRAPS.values(), ids=list(STATE_TRAPS))

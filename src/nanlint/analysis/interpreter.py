@@ -50,6 +50,7 @@ from nanlint.analysis.values import (
     Instance,
     Mapping,
     ModuleRef,
+    OneOf,
     ProjectName,
     Sequence,
     Step,
@@ -125,14 +126,18 @@ class Interpreter:
 
     # -- driver -----------------------------------------------------------------------
 
-    def run(self) -> FileAnalysis:
-        """Evaluate the module, then every function not yet evaluated (in source order),
-        recording facts. What ran before without recording (as someone's dependency) runs
-        again: it is deterministic, so its results do not change."""
+    def begin(self) -> None:
+        """Evaluate the module, recording facts (its classes are then known to the project).
+        What ran before without recording (as someone's dependency) runs again: it is
+        deterministic, so its results do not change."""
         if not self.recording:
             self.recording, self.depth = True, 0
             self.summaries.clear()
         self.evaluate_module()
+
+    def run(self) -> FileAnalysis:
+        """Evaluate the module, then every function not yet evaluated (in source order)."""
+        self.begin()
         done: set[FunctionInfo] = set()
         while len(done) < len(self.scopes.functions):  # lambdas appear as they are met
             for info in list(self.scopes.functions.values()):
@@ -779,6 +784,10 @@ class Interpreter:
             return value
         if isinstance(base, ClassRef):
             return self.objects.class_attribute(base.info, name)
+        if isinstance(base, OneOf):
+            if name in api.SELF_RETURNING_METHODS:
+                return BoundMethod(base, base_node, name)
+            return join_all([self.attribute(o, base_node, name, node) for o in base.options])
         if isinstance(base, SuperOf):
             return self._super_attribute(base, name)
         if isinstance(base, Tensor) and name in api.PRESERVING_ATTRIBUTES:
@@ -855,7 +864,9 @@ class Interpreter:
         benign = _benign(callee)
         for arg in consumed:
             if (isinstance(arg.value, Tensor) and not set(arg.value.origins) <= carried) or (
-                isinstance(arg.value, (Sequence, Mapping, TorchModule, FunctionRef, ClassRef))
+                isinstance(
+                    arg.value, (Sequence, Mapping, TorchModule, FunctionRef, ClassRef, OneOf)
+                )
                 and arg.value != result
                 and not benign
             ):
@@ -881,6 +892,8 @@ class Interpreter:
             return Instance(callee.info, exact=True)
         if isinstance(callee, FunctionRef):
             return self.call_function(callee, call, frame)
+        if isinstance(callee, OneOf):
+            return join_all([self.call(option, call, frame) for option in callee.options])
         if isinstance(callee, BoundMethod):
             return self._call_method(callee, call, frame)
         return UNKNOWN
@@ -953,7 +966,10 @@ class Interpreter:
 
     def _call_method(self, method: BoundMethod, call: torch_calls.Call, frame: Frame) -> Value:
         receiver, name = method.receiver, method.name
-        if isinstance(receiver, (TorchModule, Instance)) and name in api.SELF_RETURNING_METHODS:
+        if (
+            isinstance(receiver, (TorchModule, Instance, OneOf))
+            and name in api.SELF_RETURNING_METHODS
+        ):
             return receiver
         if isinstance(receiver, TorchModule):
             if name == "forward":
@@ -1079,6 +1095,9 @@ class Interpreter:
         elif isinstance(value, Mapping):
             for _, item in value.items:
                 self._use(item, node, consumer, frame, returned)
+        elif isinstance(value, OneOf):
+            for option in value.options:
+                self._use(option, node, consumer, frame, returned)
 
 
 def join_envs(envs: list[Env | None]) -> Env | None:
@@ -1239,7 +1258,7 @@ def _truth(value: Value) -> bool | None:
 
 # Values that are never None. A tensor is not among them: a tensor value may also stand for
 # None on some path (see values.join).
-_NEVER_NONE = (TorchModule, Instance, FunctionRef, ClassRef, Sequence, Collection, Mapping)
+_NEVER_NONE = (TorchModule, Instance, FunctionRef, ClassRef, OneOf, Sequence, Collection, Mapping)
 
 
 def _is_none(value: Value) -> bool | None:

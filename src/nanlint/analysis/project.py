@@ -37,6 +37,7 @@ from nanlint.analysis.values import (
     Instance,
     Mapping,
     ModuleRef,
+    OneOf,
     ProjectName,
     Sequence,
     Tensor,
@@ -249,11 +250,16 @@ class Project:
         for _ in range(MAX_ROUNDS):
             self._start_round()
             self.analyses, failures = {}, []
+            failed: dict[Path, Exception] = {}
+            # every module first, so that a method sees every subclass of its class
             for path, source in list(analysed.items()):
-                try:
-                    self.analyses[path] = self.interpreter(source).run()
-                except Exception as error:  # one file's failure must not stop the others
-                    failures.append((source, error))
+                with _recorded_failure(failed, path):
+                    self.interpreter(source).begin()
+            for path, source in list(analysed.items()):
+                with _recorded_failure(failed, path):
+                    if path not in failed:
+                        self.analyses[path] = self.interpreter(source).run()
+            failures = [(analysed[path], error) for path, error in failed.items()]
             bindings = self._bindings()
             joined = self._joining(analysed, pending, bindings, tokens)
             for path in joined:
@@ -493,6 +499,8 @@ def bindable(value: Value) -> bool:
         return any(bindable(item) for item in value.items)
     if isinstance(value, Mapping):
         return any(bindable(item) for _, item in value.items)
+    if isinstance(value, OneOf):
+        return any(bindable(option) for option in value.options)
     return isinstance(value, (Tensor, TorchModule, Instance, ClassRef))
 
 
@@ -538,6 +546,15 @@ def _parses(source: SourceFile) -> bool:
     except Exception:
         return False
     return True
+
+
+@contextlib.contextmanager
+def _recorded_failure(failed: dict[Path, Exception], path: Path):
+    """One file's failure must not stop the others: it is noted, and the file skipped."""
+    try:
+        yield
+    except Exception as error:
+        failed[path] = error
 
 
 def _escaped_class(project: Project, info: FunctionInfo) -> bool:

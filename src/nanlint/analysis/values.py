@@ -208,6 +208,19 @@ class FunctionRef(Value):
     bound: Value | None = None  # the receiver of a bound method
 
 
+# How many objects a OneOf keeps apart; a join of more is UNKNOWN.
+MAX_OPTIONS = 4
+
+
+@dataclass(frozen=True)
+class OneOf(Value):
+    """One of a few project objects or functions: `self.model` that each subclass assigns a
+    model of its own. Calling it calls each, and the result is the join of theirs, so it has
+    a kind only when every option gives that kind."""
+
+    options: tuple[Value, ...]
+
+
 @dataclass(frozen=True)
 class Sequence(Value):
     """A tuple or list whose items are known one by one."""
@@ -254,7 +267,8 @@ def join(left: Value, right: Value) -> Value:
     falls off its end) beside `return torch.sigmoid(z)` still returns probabilities, since the
     None can never be what a tensor operation or a loss receives (it would raise there). So a
     Tensor value may stand for None on some path: whether it is None is never folded (see
-    interpreter._is_none). Tensors of two kinds still join to UNKNOWN.
+    interpreter._is_none). Tensors of two kinds still join to UNKNOWN. Two different project
+    objects or functions join to OneOf of them.
     """
     if left is ABSENT:
         return right
@@ -277,7 +291,18 @@ def join(left: Value, right: Value) -> Value:
         )
     if _growing_list(left) and _growing_list(right):
         return Collection(join_all([*list_items(left), *list_items(right)]))
+    if _callable(left) and _callable(right):
+        options = tuple(dict.fromkeys([*_options(left), *_options(right)]))
+        return OneOf(options) if len(options) <= MAX_OPTIONS else UNKNOWN
     return UNKNOWN
+
+
+def _callable(value: Value) -> bool:
+    return isinstance(value, (Instance, FunctionRef, OneOf))
+
+
+def _options(value: Value) -> tuple[Value, ...]:
+    return value.options if isinstance(value, OneOf) else (value,)
 
 
 def _growing_list(value: Value) -> bool:
