@@ -229,6 +229,29 @@ STATE = [
 ]
 
 
+STATE.append(
+    (
+        "a loss built in both branches of a gpu flag, one moved with .cuda()",
+        NET
+        + textwrap.dedent(
+            """\
+            class Trainer:
+                def __init__(self, args):
+                    self.D = Net()
+                    if args.gpu_mode:
+                        self.D.cuda()
+                        self.BCE_loss = nn.BCELoss().cuda()
+                    else:
+                        self.BCE_loss = nn.BCELoss()
+
+                def train(self, x, y):
+                    return self.BCE_loss(self.D(x), y)
+            """
+        ),
+        ["NAN101 23:30"],
+    )
+)
+
 TWO_MODELS = """\
 class A(nn.Module):
     def __init__(self):
@@ -394,6 +417,21 @@ STATE_TRAPS = {
         """,
 }
 
+
+STATE_TRAPS["a loss of another class in the other branch"] = NET + textwrap.dedent(
+    """\
+    class Trainer:
+        def __init__(self, args):
+            self.D = Net()
+            if args.logits:
+                self.loss = nn.BCEWithLogitsLoss().cuda()
+            else:
+                self.loss = nn.BCELoss()
+
+        def train(self, x, y):
+            return self.loss(self.D(x), y)
+    """
+)
 
 STATE_TRAPS["one of two models, one returning logits"] = TWO_MODELS.format(
     b_returns="self.fc(x)"

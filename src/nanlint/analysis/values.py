@@ -173,7 +173,8 @@ class Tensor(Value):
 
 @dataclass(frozen=True)
 class TorchModule(Value):
-    """An instance of a torch.nn module class; containers hold their layers."""
+    """An instance of a torch.nn module class; containers hold their layers. `ctor` is None
+    when it is not built by one known constructor call (see _same_module)."""
 
     qualname: str
     ctor: cst.Call | None = field(repr=False)
@@ -291,10 +292,27 @@ def join(left: Value, right: Value) -> Value:
         )
     if _growing_list(left) and _growing_list(right):
         return Collection(join_all([*list_items(left), *list_items(right)]))
+    if _same_module(left, right):  # built at two places: no single constructor to fix
+        return TorchModule(left.qualname, None, None, left.arguments)  # type: ignore[attr-defined]
     if _callable(left) and _callable(right):
         options = tuple(dict.fromkeys([*_options(left), *_options(right)]))
         return OneOf(options) if len(options) <= MAX_OPTIONS else UNKNOWN
     return UNKNOWN
+
+
+def _same_module(left: Value, right: Value) -> bool:
+    """Two constructions of one torch module class (not a container) with the same constant
+    arguments: `nn.BCELoss().cuda()` in one branch, `nn.BCELoss()` in the other."""
+    return (
+        isinstance(left, TorchModule)
+        and isinstance(right, TorchModule)
+        and left.qualname == right.qualname
+        and left.layers is None
+        and right.layers is None
+        and all(isinstance(value, Constant) for _, _, value in left.arguments)
+        and [(name, value) for name, _, value in left.arguments]
+        == [(name, value) for name, _, value in right.arguments]
+    )
 
 
 def _callable(value: Value) -> bool:
