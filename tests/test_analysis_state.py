@@ -252,6 +252,40 @@ STATE.append(
     )
 )
 
+DECODERS = """\
+class InnerProduct(nn.Module):
+    def forward(self, z, edges, sigmoid=True):
+        value = (z[edges[0]] * z[edges[1]]).sum(dim=1)
+        return torch.sigmoid(value) if sigmoid else value
+
+
+class AutoEncoder(nn.Module):
+    def __init__(self, encoder, decoder=None):
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = InnerProduct() if decoder is None else decoder
+
+    def recon_loss(self, z, pos, y):
+        return F.binary_cross_entropy(self.decoder(z, pos, sigmoid=True), y)
+
+
+"""
+
+STATE.append(
+    (
+        "a library class nobody builds here: its constructor's defaults",
+        DECODERS
+        + textwrap.dedent(
+            """\
+            class VariationalAutoEncoder(AutoEncoder):
+                def __init__(self, encoder, decoder=None):
+                    super().__init__(encoder, decoder)
+            """
+        ),
+        ["NAN101 17:39"],
+    )
+)
+
 TWO_MODELS = """\
 class A(nn.Module):
     def __init__(self):
@@ -430,6 +464,13 @@ STATE_TRAPS["a loss of another class in the other branch"] = NET + textwrap.dede
 
         def train(self, x, y):
             return self.loss(self.D(x), y)
+    """
+)
+
+STATE_TRAPS["a class in a registry: built with anything"] = DECODERS + textwrap.dedent(
+    """\
+    MODELS = {"gae": AutoEncoder}
+    model = MODELS[config.name](encoder)
     """
 )
 

@@ -830,6 +830,8 @@ class Interpreter:
             return base.item
         if isinstance(base, Mapping) and index is not None:
             return base.get(index)
+        if isinstance(base, (Sequence, Mapping)):  # `MODELS[name]`: any item, used anywhere
+            self._use(base, node.value, node, frame)
         if isinstance(base, TorchModule) and base.layers is not None:
             return _layer(base, node, index)
         return UNKNOWN

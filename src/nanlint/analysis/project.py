@@ -387,12 +387,26 @@ class Project:
         keys = dict(self.call_sites)
         for info, sites in by_function.items():
             keys[(info, primary_context(info))] = sites
+        for info in self._unbuilt_constructors(by_function):
+            keys[(info, primary_context(info))] = CallSites(passed=[{}])
         bindings: dict[tuple, dict[str, Value]] = {}
         for key, sites in keys.items():
             values = self._bound(key[0], sites)
             if values:
                 bindings[key] = values
         return bindings
+
+    def _unbuilt_constructors(self, called) -> list[FunctionInfo]:
+        """The `__init__` methods of the analysed files that no call site runs: they are
+        evaluated with their defaults, as if built by `Net()` (a class that is passed around
+        as a value, into a registry or a factory, is left unknown by _bound)."""
+        return [
+            info
+            for interpreter in self.interpreters()
+            if interpreter.depth == 0
+            for info in interpreter.scopes.functions.values()
+            if info.name == "__init__" and info.cls is not None and info not in called
+        ]
 
     def _bound(self, info: FunctionInfo, sites: CallSites) -> dict[str, Value]:
         if sites.all_unclear or id(info.node) in self.escaped or _escaped_class(self, info):
