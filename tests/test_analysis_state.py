@@ -286,6 +286,24 @@ STATE.append(
     )
 )
 
+STATE.append(
+    (
+        "a library class nobody builds here: a default variant leaves the others open",
+        """\
+        class Loss(nn.Module):
+            def __init__(self, variant="logits"):
+                super().__init__()
+                self.variant = variant
+
+            def forward(self, x, y):
+                if self.variant == "probs":
+                    return F.binary_cross_entropy(torch.sigmoid(x), y)
+                return F.binary_cross_entropy_with_logits(x, y)
+        """,
+        ["NAN101 11:43"],
+    )
+)
+
 TWO_MODELS = """\
 class A(nn.Module):
     def __init__(self):

@@ -68,6 +68,7 @@ class CallSites:
     passed: list[dict[str, Value]] = field(default_factory=list)
     unclear: set[str] = field(default_factory=set)  # parameters some site passes by unpacking
     all_unclear: bool = False  # a site unpacks **kwargs or *args over every parameter
+    implicit: bool = False  # no site at all: a constructor's defaults (see _unbuilt_constructors)
 
 
 def analyze(source: SourceFile) -> FileAnalysis:
@@ -388,7 +389,7 @@ class Project:
         for info, sites in by_function.items():
             keys[(info, primary_context(info))] = sites
         for info in self._unbuilt_constructors(by_function):
-            keys[(info, primary_context(info))] = CallSites(passed=[{}])
+            keys[(info, primary_context(info))] = CallSites(passed=[{}], implicit=True)
         bindings: dict[tuple, dict[str, Value]] = {}
         for key, sites in keys.items():
             values = self._bound(key[0], sites)
@@ -398,8 +399,9 @@ class Project:
 
     def _unbuilt_constructors(self, called) -> list[FunctionInfo]:
         """The `__init__` methods of the analysed files that no call site runs: they are
-        evaluated with their defaults, as if built by `Net()` (a class that is passed around
-        as a value, into a registry or a factory, is left unknown by _bound)."""
+        evaluated with their default objects and Nones, as if built by `Net()`, while a
+        default flag or name leaves its variants open (a class that is passed around as a
+        value, into a registry or a factory, is left unknown by _bound)."""
         return [
             info
             for interpreter in self.interpreters()
@@ -424,6 +426,8 @@ class Project:
             if joined is not ABSENT and bindable(joined):
                 if owner is not None and owner.depth > 0 and isinstance(joined, Constant):
                     continue  # flags choose branches in the analysed files only
+                if sites.implicit and joined != Constant(None) and isinstance(joined, Constant):
+                    continue  # a library class's variants (`variant="O"`) all stay open
                 values[name] = joined
         return values
 
