@@ -632,6 +632,18 @@ JOINS = [
 ]
 
 
+JOINS.append(
+    (
+        "parameters built in two branches stay tensors (their constructors' arguments differ)",
+        """\
+        w = nn.Parameter(torch.randn(3) * 0.1) if big else nn.Parameter(torch.randn(1) * 0.1)
+        loss = F.binary_cross_entropy(w.sigmoid(), y)
+        """,
+        ["NAN101 5:31"],
+    )
+)
+
+
 @pytest.mark.parametrize("body, expected", [s[1:] for s in JOINS], ids=[s[0] for s in JOINS])
 def test_joins(body, expected):
     assert check(body) == expected

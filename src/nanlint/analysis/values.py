@@ -309,10 +309,17 @@ def _same_module(left: Value, right: Value) -> bool:
         and left.qualname == right.qualname
         and left.layers is None
         and right.layers is None
+        and _arguments_known(left)
+        and _arguments_known(right)
         and all(isinstance(value, Constant) for _, _, value in left.arguments)
         and [(name, value) for name, _, value in left.arguments]
         == [(name, value) for name, _, value in right.arguments]
     )
+
+
+def _arguments_known(module: TorchModule) -> bool:
+    """Whether every argument of the module's constructor call is in its `arguments`."""
+    return module.ctor is None or len(module.ctor.args) == len(module.arguments)
 
 
 def _callable(value: Value) -> bool:
