@@ -10,10 +10,10 @@ import pytest
 
 from conftest import source_of
 from nanlint.analysis import torch_api as api
-from nanlint.analysis.interpreter import analyze
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.names import assigned_values, writable_at
 from nanlint.analysis.operations import is_guard
+from nanlint.analysis.project import analyze
 from nanlint.analysis.values import External, Tensor
 
 HEADER = "import torch\nimport torch.nn.functional as F\n"

@@ -9,8 +9,8 @@ import pytest
 
 from conftest import source_of
 from nanlint.analysis.exponents import nonpositive, shifted
-from nanlint.analysis.interpreter import analyze
 from nanlint.analysis.names import assigned_value
+from nanlint.analysis.project import analyze
 
 
 def exponent(body: str):

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import source_of
 from nanlint.analysis import torch_api as api
-from nanlint.analysis.interpreter import analyze
+from nanlint.analysis.project import analyze
 from nanlint.analysis.sinks import loss_setups
 
 HEADER = "import torch.nn as nn\nimport torch.nn.functional as F\n"

@@ -4,7 +4,18 @@ Local variables are flow-sensitive (copy-on-write environments, joined where bra
 meet; a loop first forgets what its body assigns, so a read before the assignment in the
 body is unknown). Functions are evaluated once each, lazily when a call needs their return
 summary, then all the rest in source order. Class attributes are the join of every value
-assigned to `self.<name>` in the class family.
+assigned to `self.<name>` in the class family, in any method (`self.net = self.net.to(d)`
+assigns nothing new: see scopes.assigned_names).
+
+Joins that lose nothing real:
+- a path that raises or ends does not reach the join; None beside a tensor is the tensor
+  (values.join), so `if x is None: return None` keeps a function's kind;
+- a test on a constant picks its branch (`if`, `a if flag else b`, `crit or Default()`,
+  `p is None` for a value that cannot be None); parameters are bound to what every call
+  site passes, defaults included (project.Project), and a call site whose constant flags
+  differ from the others' gets a result of its own (Interpreter._flags);
+- two project objects join to OneOf of them, whose call joins their results.
+Two tensors of different kinds still join to UNKNOWN.
 """
 
 from __future__ import annotations
@@ -29,7 +40,12 @@ from nanlint.analysis.facts import (
     WithItem,
 )
 from nanlint.analysis.imports import ImportTable, import_bindings
-from nanlint.analysis.objects import SELF_RETURNING_METHODS, Context, ObjectModel, context_of
+from nanlint.analysis.objects import (
+    Context,
+    ObjectModel,
+    context_of,
+    primary_context,
+)
 from nanlint.analysis.scopes import FunctionInfo, target_keys
 from nanlint.analysis.signatures import bind
 from nanlint.analysis.values import (
@@ -45,6 +61,7 @@ from nanlint.analysis.values import (
     Instance,
     Mapping,
     ModuleRef,
+    OneOf,
     ProjectName,
     Sequence,
     Step,
@@ -53,6 +70,7 @@ from nanlint.analysis.values import (
     Tensor,
     TorchModule,
     Value,
+    is_flag,
     join,
     join_all,
     list_items,
@@ -62,16 +80,10 @@ from nanlint.source import SourceFile
 if TYPE_CHECKING:
     from nanlint.analysis.project import Project
 
-
-def analyze(source: SourceFile) -> FileAnalysis:
-    """Interpret one parsed file on its own (its project imports stay unknown)."""
-    from nanlint.analysis.project import Project
-
-    project = Project(sources={source.path: source})
-    analyses, failures = project.analyze([source])
-    if failures:
-        raise failures[0][1]
-    return next(iter(analyses.values()))
+# Constants passed by one call site, by parameter name (see Interpreter._flags).
+Flags = tuple[tuple[str, Constant], ...]
+# How many call-site sets of constants a function is evaluated for, beyond its joined run.
+MAX_SPECIALISATIONS = 4
 
 
 @dataclass
@@ -113,6 +125,7 @@ class Interpreter:
         self.analysis = FileAnalysis(source, self.imports, self.scopes, project=project)
         self.objects = ObjectModel(self)
         self.summaries: dict[tuple, Value] = {}
+        self.specialisations: dict[tuple, set[Flags]] = {}
         self.histories: dict[FunctionInfo | None, dict[str, list[Value]]] = {}
         self.recording = False  # facts are recorded only for the files being analysed
         self.depth = 0  # how many dependency hops from a file being analysed
@@ -124,14 +137,18 @@ class Interpreter:
 
     # -- driver -----------------------------------------------------------------------
 
-    def run(self) -> FileAnalysis:
-        """Evaluate the module, then every function not yet evaluated (in source order),
-        recording facts. What ran before without recording (as someone's dependency) runs
-        again: it is deterministic, so its results do not change."""
+    def begin(self) -> None:
+        """Evaluate the module, recording facts (its classes are then known to the project).
+        What ran before without recording (as someone's dependency) runs again: it is
+        deterministic, so its results do not change."""
         if not self.recording:
             self.recording, self.depth = True, 0
             self.summaries.clear()
         self.evaluate_module()
+
+    def run(self) -> FileAnalysis:
+        """Evaluate the module, then every function not yet evaluated (in source order)."""
+        self.begin()
         done: set[FunctionInfo] = set()
         while len(done) < len(self.scopes.functions):  # lambdas appear as they are met
             for info in list(self.scopes.functions.values()):
@@ -212,22 +229,28 @@ class Interpreter:
             return self.project.resolve(value.qualname, self.depth) or UNKNOWN
         return value
 
-    def summary(self, info: FunctionInfo, context: Context | None = None) -> Value:
-        """What `info` returns in a receiver context; each (function, context) runs once."""
+    def summary(
+        self, info: FunctionInfo, context: Context | None = None, flags: Flags = ()
+    ) -> Value:
+        """What `info` returns in a receiver context; each (function, context) runs once.
+
+        With `flags` (constants one call site passes), what it returns for that call site:
+        such a run records no facts.
+        """
         owner = self.owner(info)
         if owner is not self:
-            return owner.summary(info, context)
+            return owner.summary(info, context, flags)
         context = self.project.context_for(info, context)
-        key = (info, context)
+        key = (info, context, flags) if flags else (info, context)
         if key in self.summaries:
             return self.summaries[key]
         if self.project.running(info, context) or self.project.too_deep():
             return UNKNOWN
         frame = Frame(
             info,
-            self._parameters(info, context),
+            self._parameters(info, context, flags),
             context=context,
-            record=self.recording and context == primary_context(info),
+            record=self.recording and context == primary_context(info) and not flags,
         )
         if frame.record:
             self.histories[info] = frame.history
@@ -246,7 +269,7 @@ class Interpreter:
         self.summaries[key] = result
         return result
 
-    def _parameters(self, info: FunctionInfo, context: Context | None) -> Env:
+    def _parameters(self, info: FunctionInfo, context: Context | None, flags: Flags = ()) -> Env:
         env: Env = {}
         params = info.params
         every = [*params.posonly_params, *params.params, *params.kwonly_params]
@@ -255,7 +278,7 @@ class Interpreter:
         if params.star_kwarg is not None:
             every.append(params.star_kwarg)
         receiver = info.receiver
-        bound = self.project.bindings.get((info, context), {})
+        bound = {**self.project.bindings.get((info, context), {}), **dict(flags)}
         for param in every:
             name = param.name.value
             value: Value = bound.get(name, UNKNOWN)
@@ -644,8 +667,27 @@ class Interpreter:
         return result
 
     def _eval_IfExp(self, node: cst.IfExp, frame: Frame) -> Value:
-        self._use(self.eval(node.test, frame), node.test, node, frame)
-        return join(self.eval(node.body, frame), self.eval(node.orelse, frame))
+        """`torch.sigmoid(v) if apply_sigmoid else v`: a constant test picks one branch."""
+        test = self.eval(node.test, frame)
+        self._use(test, node.test, node, frame)
+        truth = _truth(test)
+        if truth is None:
+            return join(self.eval(node.body, frame), self.eval(node.orelse, frame))
+        return self.eval(node.body if truth else node.orelse, frame)
+
+    def _eval_BooleanOperation(self, node: cst.BooleanOperation, frame: Frame) -> Value:
+        """`crit or nn.BCELoss()`: the left operand when its truth decides, else either."""
+        left = self.eval(node.left, frame)
+        truth = _truth(left)
+        if truth is not None and truth is isinstance(node.operator, cst.Or):
+            return left
+        right = self.eval(node.right, frame)
+        result = right if truth is not None else join(left, right)
+        carried = set(result.origins) if isinstance(result, Tensor) else set()
+        for value, part in ((left, node.left), (right, node.right)):
+            if not isinstance(value, Tensor) or not set(value.origins) <= carried:
+                self._use(value, part, node, frame)
+        return result
 
     def _eval_Tuple(self, node: cst.Tuple | cst.List, frame: Frame) -> Value:
         items = [self.eval(element.value, frame) for element in node.elements]
@@ -667,6 +709,9 @@ class Interpreter:
             folded = _fold_comparison(node, [value.value for value in values])  # type: ignore[union-attr]
             if folded is not None:
                 return Constant(folded)
+        folded = _fold_none_test(node, values)
+        if folded is not None:
+            return Constant(folded)
         for value, part in zip(values, [node.left, *(t.comparator for t in node.comparisons)]):
             self._use(value, part, node, frame)
         return UNKNOWN
@@ -745,11 +790,15 @@ class Interpreter:
                 return value.with_hop(
                     Hop(self.source.module.code_for_node(node), node, self.source)
                 )
-            if value is UNKNOWN and name in SELF_RETURNING_METHODS:
+            if value is UNKNOWN and name in api.SELF_RETURNING_METHODS:
                 return BoundMethod(base, base_node, name)
             return value
         if isinstance(base, ClassRef):
             return self.objects.class_attribute(base.info, name)
+        if isinstance(base, OneOf):
+            if name in api.SELF_RETURNING_METHODS:
+                return BoundMethod(base, base_node, name)
+            return join_all([self.attribute(o, base_node, name, node) for o in base.options])
         if isinstance(base, SuperOf):
             return self._super_attribute(base, name)
         if isinstance(base, Tensor) and name in api.PRESERVING_ATTRIBUTES:
@@ -781,6 +830,8 @@ class Interpreter:
             return base.item
         if isinstance(base, Mapping) and index is not None:
             return base.get(index)
+        if isinstance(base, (Sequence, Mapping)):  # `MODELS[name]`: any item, used anywhere
+            self._use(base, node.value, node, frame)
         if isinstance(base, TorchModule) and base.layers is not None:
             return _layer(base, node, index)
         return UNKNOWN
@@ -826,7 +877,9 @@ class Interpreter:
         benign = _benign(callee)
         for arg in consumed:
             if (isinstance(arg.value, Tensor) and not set(arg.value.origins) <= carried) or (
-                isinstance(arg.value, (Sequence, Mapping, TorchModule, FunctionRef, ClassRef))
+                isinstance(
+                    arg.value, (Sequence, Mapping, TorchModule, FunctionRef, ClassRef, OneOf)
+                )
                 and arg.value != result
                 and not benign
             ):
@@ -852,6 +905,8 @@ class Interpreter:
             return Instance(callee.info, exact=True)
         if isinstance(callee, FunctionRef):
             return self.call_function(callee, call, frame)
+        if isinstance(callee, OneOf):
+            return join_all([self.call(option, call, frame) for option in callee.options])
         if isinstance(callee, BoundMethod):
             return self._call_method(callee, call, frame)
         return UNKNOWN
@@ -867,13 +922,47 @@ class Interpreter:
             context, args = context_of(args[0].value), args[1:]  # `Base.forward(self, x)`
         if info.receiver is not None and context is None:
             return UNKNOWN
-        self._record_site(info, context, args)
+        passed, unclear = self._record_site(info, context, args)
         if frame.record:
             self.analysis.callers.setdefault(info, []).append(call.node)
-        return _with_hop(self.summary(info, context), Hop(info.qualname, info.node, info.source))
+        result = self.summary(info, context)
+        flags = self._flags(info, context, passed, unclear)
+        if flags:
+            chosen = self.summary(info, context, flags)
+            if chosen != result:
+                passes = ", ".join(f"{name}={value.value!r}" for name, value in flags)
+                hop = Hop(f"{info.qualname}({passes})", info.node, info.source, chosen=True)
+                return _with_hop(chosen, hop)
+        return _with_hop(result, Hop(info.qualname, info.node, info.source))
 
-    def _record_site(self, info: FunctionInfo, context: Context | None, args) -> None:
-        """What a call site passes to each parameter (the project binds parameters to it)."""
+    def _flags(
+        self, info: FunctionInfo, context: Context | None, passed: dict, unclear: set
+    ) -> Flags:
+        """The constants a call site passes (or leaves at their default) where the function's
+        other call sites pass something else: `score(v, apply_sigmoid=True)` beside
+        `score(v)`. Its result for this site is then told apart from the others' (for a
+        function MAX_SPECIALISATIONS sets of constants at most)."""
+        owner = self.owner(info)
+        if not self.project.refined(owner):
+            return ()
+        context = self.project.context_for(info, context)
+        bound = self.project.bindings.get((info, context), {})
+        flags = []
+        for name in info.parameter_names():
+            value = passed.get(name, self.project.defaults.get((info, name)))
+            if name not in unclear and is_flag(value) and bound.get(name) != value:
+                flags.append((name, value))  # type: ignore[arg-type]
+        if not flags:
+            return ()
+        runs = owner.specialisations.setdefault((info, context), set())
+        if len(runs) >= MAX_SPECIALISATIONS and tuple(flags) not in runs:
+            return ()
+        runs.add(tuple(flags))
+        return tuple(flags)
+
+    def _record_site(self, info: FunctionInfo, context: Context | None, args) -> tuple[dict, set]:
+        """What a call site passes to each parameter (the project binds parameters to it):
+        the values passed by name, and the parameters passed in an unpacking."""
         names = info.parameter_names()
         params = info.params
         positional = [
@@ -886,10 +975,14 @@ class Interpreter:
         if any(arg.star == "**" for arg in args):
             unclear.update(name for name in names if name not in passed)
         self.project.record_call((info, context), passed, unclear, False)
+        return passed, unclear
 
     def _call_method(self, method: BoundMethod, call: torch_calls.Call, frame: Frame) -> Value:
         receiver, name = method.receiver, method.name
-        if isinstance(receiver, (TorchModule, Instance)) and name in SELF_RETURNING_METHODS:
+        if (
+            isinstance(receiver, (TorchModule, Instance, OneOf))
+            and name in api.SELF_RETURNING_METHODS
+        ):
             return receiver
         if isinstance(receiver, TorchModule):
             if name == "forward":
@@ -1015,6 +1108,9 @@ class Interpreter:
         elif isinstance(value, Mapping):
             for _, item in value.items:
                 self._use(item, node, consumer, frame, returned)
+        elif isinstance(value, OneOf):
+            for option in value.options:
+                self._use(option, node, consumer, frame, returned)
 
 
 def join_envs(envs: list[Env | None]) -> Env | None:
@@ -1121,13 +1217,6 @@ def _with_hop(value: Value, hop: Hop) -> Value:
     return value
 
 
-def primary_context(info: FunctionInfo) -> Context | None:
-    """The context facts are recorded in: a method for any receiver of its class."""
-    if info.cls is None or info.is_static:
-        return None
-    return (info.cls, False)
-
-
 _BENIGN_CALLS = frozenset(
     f"builtins.{name}"
     for name in (
@@ -1161,6 +1250,51 @@ _COMPARISONS = {
     cst.Is: lambda a, b: a is b,
     cst.IsNot: lambda a, b: a is not b,
 }
+
+
+def _truth(value: Value) -> bool | None:
+    """Whether a value is true in a test, when that is certain: a constant, a function or
+    class, an nn module that is not a container (a container is false when empty)."""
+    if isinstance(value, Constant):
+        try:
+            return bool(value.value)
+        except Exception:  # a constant whose truth is not a plain bool
+            return None
+    if isinstance(value, TorchModule):
+        if value.qualname not in api.CONTAINER_MODULES:
+            return True
+        return bool(value.layers) if value.layers is not None else None
+    if isinstance(value, (FunctionRef, ClassRef)):
+        return True
+    return None
+
+
+# Values that are never None. A tensor is not among them: a tensor value may also stand for
+# None on some path (see values.join).
+_NEVER_NONE = (TorchModule, Instance, FunctionRef, ClassRef, OneOf, Sequence, Collection, Mapping)
+
+
+def _is_none(value: Value) -> bool | None:
+    """`value is None`, when that is certain."""
+    if isinstance(value, Constant):
+        return value.value is None
+    return False if isinstance(value, _NEVER_NONE) else None
+
+
+def _fold_none_test(node: cst.Comparison, values: list[Value]) -> bool | None:
+    """`crit is None` / `crit is not None` when whether `crit` is None is certain."""
+    if len(values) != 2 or not isinstance(node.comparisons[0].operator, (cst.Is, cst.IsNot)):
+        return None
+    left, right = values
+    if right == Constant(None):
+        answer = _is_none(left)
+    elif left == Constant(None):
+        answer = _is_none(right)
+    else:
+        return None
+    if answer is None:
+        return None
+    return answer if isinstance(node.comparisons[0].operator, cst.Is) else not answer
 
 
 def _fold_comparison(node: cst.Comparison, values: list) -> bool | None:

@@ -24,26 +24,14 @@ from nanlint.analysis.values import (
 if TYPE_CHECKING:
     from nanlint.analysis.interpreter import Interpreter
 
-# nn.Module methods that return the module itself.
-SELF_RETURNING_METHODS = frozenset(
-    [
-        "to",
-        "cuda",
-        "cpu",
-        "float",
-        "double",
-        "half",
-        "bfloat16",
-        "train",
-        "eval",
-        "requires_grad_",
-        "type",
-        "share_memory",
-        "apply",
-    ]
-)
-
 Context = tuple  # (ClassInfo, exact) for a method's receiver; None for a plain function
+
+
+def primary_context(info: FunctionInfo) -> Context | None:
+    """The context facts are recorded in: a method for any receiver of its class."""
+    if info.cls is None or info.is_static:
+        return None
+    return (info.cls, False)
 
 
 def context_of(receiver: Value) -> Context | None:

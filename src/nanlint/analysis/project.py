@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nanlint.analysis.facts import FileAnalysis
+from nanlint.analysis.interpreter import Interpreter
 from nanlint.analysis.layout import absolute, find_module, relative, roots_for
+from nanlint.analysis.objects import primary_context
 from nanlint.analysis.scopes import ClassInfo, FileScopes, FunctionInfo, defined_names
 from nanlint.analysis.torch_api import LOSSES
 from nanlint.analysis.values import (
@@ -35,11 +37,13 @@ from nanlint.analysis.values import (
     Instance,
     Mapping,
     ModuleRef,
+    OneOf,
     ProjectName,
     Sequence,
     Tensor,
     TorchModule,
     Value,
+    is_flag,
     join,
 )
 from nanlint.source import DecodeError, SourceFile
@@ -64,6 +68,16 @@ class CallSites:
     passed: list[dict[str, Value]] = field(default_factory=list)
     unclear: set[str] = field(default_factory=set)  # parameters some site passes by unpacking
     all_unclear: bool = False  # a site unpacks **kwargs or *args over every parameter
+    implicit: bool = False  # no site at all: a constructor's defaults (see _unbuilt_constructors)
+
+
+def analyze(source: SourceFile) -> FileAnalysis:
+    """Interpret one parsed file on its own (its project imports stay unknown)."""
+    project = Project(sources={source.path: source})
+    analyses, failures = project.analyze([source])
+    if failures:
+        raise failures[0][1]
+    return next(iter(analyses.values()))
 
 
 class Project:
@@ -150,8 +164,6 @@ class Project:
 
     def interpreter(self, source: SourceFile):
         """The current round's interpreter of a file (created on first use)."""
-        from nanlint.analysis.interpreter import Interpreter
-
         interpreter = self._by_source.get(source)
         if interpreter is None:
             interpreter = Interpreter(source, self)
@@ -239,11 +251,16 @@ class Project:
         for _ in range(MAX_ROUNDS):
             self._start_round()
             self.analyses, failures = {}, []
+            failed: dict[Path, Exception] = {}
+            # every module first, so that a method sees every subclass of its class
             for path, source in list(analysed.items()):
-                try:
-                    self.analyses[path] = self.interpreter(source).run()
-                except Exception as error:  # one file's failure must not stop the others
-                    failures.append((source, error))
+                with _recorded_failure(failed, path):
+                    self.interpreter(source).begin()
+            for path, source in list(analysed.items()):
+                with _recorded_failure(failed, path):
+                    if path not in failed:
+                        self.analyses[path] = self.interpreter(source).run()
+            failures = [(analysed[path], error) for path, error in failed.items()]
             bindings = self._bindings()
             joined = self._joining(analysed, pending, bindings, tokens)
             for path in joined:
@@ -362,8 +379,6 @@ class Project:
         A method's primary context (any receiver of its class) sees every call site of the
         method, whatever the receiver: `Trainer(...)` and a subclass's `super().__init__(...)`.
         """
-        from nanlint.analysis.interpreter import primary_context
-
         by_function: dict[FunctionInfo, CallSites] = {}
         for (info, _), sites in self.call_sites.items():
             merged = by_function.setdefault(info, CallSites())
@@ -373,6 +388,8 @@ class Project:
         keys = dict(self.call_sites)
         for info, sites in by_function.items():
             keys[(info, primary_context(info))] = sites
+        for info in self._unbuilt_constructors(by_function):
+            keys[(info, primary_context(info))] = CallSites(passed=[{}], implicit=True)
         bindings: dict[tuple, dict[str, Value]] = {}
         for key, sites in keys.items():
             values = self._bound(key[0], sites)
@@ -380,12 +397,25 @@ class Project:
                 bindings[key] = values
         return bindings
 
+    def _unbuilt_constructors(self, called) -> list[FunctionInfo]:
+        """The `__init__` methods of the analysed files that no call site runs: they are
+        evaluated with their default objects and Nones, as if built by `Net()`, while a
+        default flag or name leaves its variants open (a class that is passed around as a
+        value, into a registry or a factory, is left unknown by _bound)."""
+        return [
+            info
+            for interpreter in self.interpreters()
+            if interpreter.depth == 0
+            for info in interpreter.scopes.functions.values()
+            if info.name == "__init__" and info.cls is not None and info not in called
+        ]
+
     def _bound(self, info: FunctionInfo, sites: CallSites) -> dict[str, Value]:
         if sites.all_unclear or id(info.node) in self.escaped or _escaped_class(self, info):
             return {}
         owner = self._by_source.get(info.source)
-        if owner is not None and owner.depth >= MAX_DEPTH:
-            return {}  # the outermost dependencies are read, not refined
+        if owner is not None and not self.refined(owner):
+            return {}
         values: dict[str, Value] = {}
         for name in info.parameter_names():
             if name in sites.unclear:
@@ -396,8 +426,15 @@ class Project:
             if joined is not ABSENT and bindable(joined):
                 if owner is not None and owner.depth > 0 and isinstance(joined, Constant):
                     continue  # flags choose branches in the analysed files only
+                if sites.implicit and joined != Constant(None) and isinstance(joined, Constant):
+                    continue  # a library class's variants (`variant="O"`) all stay open
                 values[name] = joined
         return values
+
+    def refined(self, interpreter: Interpreter) -> bool:
+        """Whether a file's functions see what their call sites pass: the outermost
+        dependencies (MAX_DEPTH hops away) are read, not refined."""
+        return interpreter.depth < MAX_DEPTH
 
     def uses_of(self, origin) -> list:
         """Every recorded use of an origin, in every file of this round."""
@@ -465,13 +502,13 @@ class Project:
 
 def bindable(value: Value) -> bool:
     """Whether a parameter value is worth another round: something that can carry or
-    decide a kind (a tensor, an nn module, a model, a torch loss or activation, a flag or a
-    name choosing a branch). Numbers, None, callbacks and unresolved values cannot, and
-    binding them would only cost rounds."""
+    decide a kind (a tensor, an nn module, a model, a torch loss or activation, a flag, a
+    name or a None choosing a branch). Numbers, callbacks and unresolved values cannot,
+    and binding them would only cost rounds."""
     from nanlint.analysis.torch_api import is_kind_related
 
     if isinstance(value, Constant):
-        return isinstance(value.value, (bool, str))
+        return is_flag(value)
     if isinstance(value, External):
         return is_kind_related(value.qualname)
     if isinstance(value, Collection):
@@ -480,6 +517,8 @@ def bindable(value: Value) -> bool:
         return any(bindable(item) for item in value.items)
     if isinstance(value, Mapping):
         return any(bindable(item) for _, item in value.items)
+    if isinstance(value, OneOf):
+        return any(bindable(option) for option in value.options)
     return isinstance(value, (Tensor, TorchModule, Instance, ClassRef))
 
 
@@ -525,6 +564,15 @@ def _parses(source: SourceFile) -> bool:
     except Exception:
         return False
     return True
+
+
+@contextlib.contextmanager
+def _recorded_failure(failed: dict[Path, Exception], path: Path):
+    """One file's failure must not stop the others: it is noted, and the file skipped."""
+    try:
+        yield
+    except Exception as error:
+        failed[path] = error
 
 
 def _escaped_class(project: Project, info: FunctionInfo) -> bool:

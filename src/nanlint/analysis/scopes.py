@@ -9,6 +9,7 @@ from typing import Any
 import libcst as cst
 
 from nanlint.analysis.imports import dotted_name
+from nanlint.analysis.torch_api import VALUE_KEEPING_METHODS
 
 
 @dataclass(eq=False)
@@ -158,12 +159,16 @@ class FileScopes:
         return frozenset(written)
 
 
-def assigned_names(body) -> frozenset[str]:
-    """Names (and `name.attr` keys) a block of statements binds, outside nested scopes."""
+def assigned_names(body, keeping: str | None = None) -> frozenset[str]:
+    """Names (and `name.attr` keys) a block of statements binds, outside nested scopes.
+
+    With `keeping` (a receiver's name), `self.net = self.net.to(device)` does not count:
+    it gives the attribute back what it held.
+    """
     names: set[str] = set()
     declared: set[str] = set()
     for statement in body:
-        _bindings(statement, names, declared)
+        _bindings(statement, names, declared, keeping)
     return frozenset(names)
 
 
@@ -193,12 +198,15 @@ def target_keys(target: cst.BaseExpression) -> list[str]:
     return []
 
 
-def _bindings(statement: cst.CSTNode, names: set[str], declared: set[str]) -> None:
+def _bindings(
+    statement: cst.CSTNode, names: set[str], declared: set[str], keeping: str | None = None
+) -> None:
     """Add what one statement binds, walking compound statements but not nested scopes or
     expressions (a walrus target is missed: its name then reads as unknown, never wrong)."""
     if isinstance(statement, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
         for small in statement.body:
-            _small_bindings(small, names, declared)
+            if keeping is None or not _keeps_attribute(small, keeping):
+                _small_bindings(small, names, declared)
     elif isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
         names.add(statement.name.value)
     elif isinstance(statement, cst.For):
@@ -213,7 +221,25 @@ def _bindings(statement: cst.CSTNode, names: set[str], declared: set[str]) -> No
     elif isinstance(statement, cst.MatchCase):
         names.update(_pattern_names(statement.pattern))
     for child in _child_statements(statement):
-        _bindings(child, names, declared)
+        _bindings(child, names, declared, keeping)
+
+
+def _keeps_attribute(small: cst.CSTNode, receiver: str) -> bool:
+    """`self.net = self.net.to(device).train()`: the attribute, through methods that give
+    the module (or a tensor of the same kind) back."""
+    if not (isinstance(small, cst.Assign) and len(small.targets) == 1):
+        return False
+    value, calls = small.value, 0
+    while (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value in VALUE_KEEPING_METHODS
+    ):
+        value, calls = value.func.value, calls + 1
+    if calls == 0 or not isinstance(value, cst.Attribute):
+        return False
+    key = target_keys(value)
+    return key == target_keys(small.targets[0].target) == [f"{receiver}.{value.attr.value}"]
 
 
 def _small_bindings(small: cst.CSTNode, names: set[str], declared: set[str]) -> None:
@@ -330,7 +356,7 @@ def _function(scopes: FileScopes, node: cst.FunctionDef, stack: list) -> Functio
         owner.methods[node.name.value] = info
         receiver = info.receiver
         if receiver is not None:
-            for key in info.assigned:
+            for key in assigned_names(body, keeping=receiver):
                 head, _, attribute = key.partition(".")
                 if head == receiver and attribute:
                     owner.attribute_writers.setdefault(attribute, []).append(info)

@@ -263,6 +263,29 @@ MODEL_WRAPPERS = frozenset(
     )
 )
 
+# nn.Module methods that return the module itself.
+SELF_RETURNING_METHODS = frozenset(
+    [
+        "to",
+        "cuda",
+        "cpu",
+        "float",
+        "double",
+        "half",
+        "bfloat16",
+        "train",
+        "eval",
+        "requires_grad_",
+        "type",
+        "share_memory",
+        "apply",
+    ]
+)
+
+# Of those, the ones that also give a tensor back with its kind (a cast or a move): after
+# `self.x = self.x.to(device)` the attribute holds what it held, module or tensor.
+VALUE_KEEPING_METHODS = SELF_RETURNING_METHODS - {"apply"}
+
 # Methods that change what a container module holds.
 MUTATING_METHODS = frozenset(("append", "extend", "insert", "add_module", "register_module", "pop"))
 

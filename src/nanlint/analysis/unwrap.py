@@ -166,7 +166,7 @@ def _recover_source(
 ) -> bool:
     origin = source.origin
     file = analysis.source
-    if origin.removal is Removal.NONE:
+    if origin.removal is Removal.NONE or any(hop.chosen for hop in source.hops):
         return False
     for step in source.steps:
         if step.role is StepRole.OPAQUE or (

@@ -3,7 +3,8 @@
 A tensor value carries a kind and, for every way it can have been produced, a source: the
 activation that produced it (the origin), the kind-preserving steps applied since, and the
 hops (function returns, attributes) it crossed. Everything the interpreter cannot tell is
-UNKNOWN, and a join of two different things is UNKNOWN: unknown stays unknown.
+UNKNOWN, and a join of two different things is UNKNOWN (None beside a tensor aside, see
+join): unknown stays unknown.
 """
 
 from __future__ import annotations
@@ -84,11 +85,16 @@ class Step:
 
 @dataclass(frozen=True)
 class Hop:
-    """A boundary the value crossed: a function return or an attribute."""
+    """A boundary the value crossed: a function return or an attribute.
+
+    `chosen`: a return that the constants of this call site chose (`score(v, True)`); the
+    function's other callers get something else, so its activation cannot be taken out.
+    """
 
     label: str
     node: cst.CSTNode = field(repr=False)
     file: SourceFile = field(repr=False)
+    chosen: bool = False
 
 
 @dataclass(frozen=True)
@@ -167,7 +173,8 @@ class Tensor(Value):
 
 @dataclass(frozen=True)
 class TorchModule(Value):
-    """An instance of a torch.nn module class; containers hold their layers."""
+    """An instance of a torch.nn module class; containers hold their layers. `ctor` is None
+    when it is not built by one known constructor call (see _same_module)."""
 
     qualname: str
     ctor: cst.Call | None = field(repr=False)
@@ -202,6 +209,19 @@ class FunctionRef(Value):
     bound: Value | None = None  # the receiver of a bound method
 
 
+# How many objects a OneOf keeps apart; a join of more is UNKNOWN.
+MAX_OPTIONS = 4
+
+
+@dataclass(frozen=True)
+class OneOf(Value):
+    """One of a few project objects or functions: `self.model` that each subclass assigns a
+    model of its own. Calling it calls each, and the result is the join of theirs, so it has
+    a kind only when every option gives that kind."""
+
+    options: tuple[Value, ...]
+
+
 @dataclass(frozen=True)
 class Sequence(Value):
     """A tuple or list whose items are known one by one."""
@@ -231,11 +251,33 @@ class Mapping(Value):
         return UNKNOWN
 
 
+NONE = Constant(None)
+
+
+def is_flag(value: Value | None) -> bool:
+    """A constant that can choose a branch: a bool, a string, None."""
+    return isinstance(value, Constant) and (
+        value.value is None or isinstance(value.value, (bool, str))
+    )
+
+
 def join(left: Value, right: Value) -> Value:
-    """What is known on both paths. Different things make UNKNOWN."""
+    """What is known on both paths. Different things make UNKNOWN, except None and a tensor.
+
+    None joined with a tensor is the tensor: `if x is None: return None` (or a function that
+    falls off its end) beside `return torch.sigmoid(z)` still returns probabilities, since the
+    None can never be what a tensor operation or a loss receives (it would raise there). So a
+    Tensor value may stand for None on some path: whether it is None is never folded (see
+    interpreter._is_none). Tensors of two kinds still join to UNKNOWN. Two different project
+    objects or functions join to OneOf of them.
+    """
     if left is ABSENT:
         return right
     if right is ABSENT or left == right:
+        return left
+    if left == NONE and isinstance(right, Tensor):
+        return right
+    if right == NONE and isinstance(left, Tensor):
         return left
     if isinstance(left, Tensor) and isinstance(right, Tensor) and left.kind is right.kind:
         return Tensor(left.kind, tuple(dict.fromkeys(left.sources + right.sources)))
@@ -250,7 +292,42 @@ def join(left: Value, right: Value) -> Value:
         )
     if _growing_list(left) and _growing_list(right):
         return Collection(join_all([*list_items(left), *list_items(right)]))
+    if _same_module(left, right):  # built at two places: no single constructor to fix
+        return TorchModule(left.qualname, None, None, left.arguments)  # type: ignore[attr-defined]
+    if _callable(left) and _callable(right):
+        options = tuple(dict.fromkeys([*_options(left), *_options(right)]))
+        return OneOf(options) if len(options) <= MAX_OPTIONS else UNKNOWN
     return UNKNOWN
+
+
+def _same_module(left: Value, right: Value) -> bool:
+    """Two constructions of one torch module class (not a container) with the same constant
+    arguments: `nn.BCELoss().cuda()` in one branch, `nn.BCELoss()` in the other."""
+    return (
+        isinstance(left, TorchModule)
+        and isinstance(right, TorchModule)
+        and left.qualname == right.qualname
+        and left.layers is None
+        and right.layers is None
+        and _arguments_known(left)
+        and _arguments_known(right)
+        and all(isinstance(value, Constant) for _, _, value in left.arguments)
+        and [(name, value) for name, _, value in left.arguments]
+        == [(name, value) for name, _, value in right.arguments]
+    )
+
+
+def _arguments_known(module: TorchModule) -> bool:
+    """Whether every argument of the module's constructor call is in its `arguments`."""
+    return module.ctor is None or len(module.ctor.args) == len(module.arguments)
+
+
+def _callable(value: Value) -> bool:
+    return isinstance(value, (Instance, FunctionRef, OneOf))
+
+
+def _options(value: Value) -> tuple[Value, ...]:
+    return value.options if isinstance(value, OneOf) else (value,)
 
 
 def _growing_list(value: Value) -> bool:
