@@ -107,8 +107,10 @@ def test_a_failing_programs_traceback_and_status_come_through_then_the_findings(
     assert "ValueError: Expected input batch_size (2) to match" in plain.stderr
     traceback, report = done.stderr[: len(plain.stderr)], done.stderr[len(plain.stderr) :]
     assert traceback == plain.stderr
-    assert report.startswith("train.py:11:12: NAN103 Softmax probabilities from `nn.Softmax`")
-    assert report.endswith(" (seen 2 times)\nFound 1 error.\n")
+    assert report == (
+        "train.py:11:12: NAN103 Softmax probabilities reach `F.cross_entropy`, seen on 6 float32"
+        " values, seen 2 times: pass the logits (it applies log_softmax)\nFound 1 error.\n"
+    )
 
 
 def test_the_programs_exit_code_wins_over_the_findings():
@@ -153,4 +155,4 @@ def test_paths_are_shown_from_where_nanlint_run_started(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, arguments)
     assert result.exit_code == 1, result.output
     report = (tmp_path / "report.txt").read_text()
-    assert report.startswith("moves.py:5:1: NAN101 Sigmoid probabilities from `sigmoid` (line 5)")
+    assert report.startswith("moves.py:5:1: NAN101 Sigmoid probabilities reach `F.binary_cross_entropy`")

@@ -13,7 +13,11 @@ from nanlint.guard.report import render
 from nanlint.output import FORMAT_NAMES
 
 OBSERVED = {"dtype": "float32", "numel": 8, "saturated": 3, "hit_bce_clamp": True}
-MESSAGE = "Sigmoid probabilities reach `nn.BCELoss`"
+WHAT = "Sigmoid probabilities from `torch.sigmoid` (model.py:5) reach `nn.BCELoss`"
+WHY = "BCELoss clamps log() at -100"
+MESSAGE = f"{WHAT}: {WHY}"
+SHORT = "Sigmoid probabilities from `torch.sigmoid` reach `nn.BCELoss`"
+REMEDY = "use BCEWithLogitsLoss on the logits"
 
 
 @pytest.fixture
@@ -42,11 +46,14 @@ def _findings(project, count=4, ranks=(0, 1), test=None) -> list[RuntimeFinding]
 
 def test_full_shows_the_sink_line_the_producer_and_how_often(project):
     assert render(_findings(project), "full", project) == (
-        f"train.py:5:22: NAN101 {MESSAGE} (seen 4 times, on ranks 0 and 1)\n"
+        # past 120 characters the short message drops the producer
+        "train.py:5:22: NAN101 Sigmoid probabilities reach `nn.BCELoss`, seen 4 times, on ranks"
+        f" 0 and 1: {REMEDY}\n"
         "  |\n"
         "5 |     loss = criterion(model(x), y)\n"
         "  |                      ^^^^^^^^ NAN101\n"
         "  |\n"
+        f"   = why: {WHAT}, seen 4 times, on ranks 0 and 1: {WHY}\n"
         "   = note: model.py:5:12: the value was produced here in `forward`\n"
         "\n"
         "Found 1 error.\n"
@@ -57,19 +64,22 @@ def test_full_shows_the_sink_line_the_producer_and_how_often(project):
     ("count", "ranks", "test", "suffix"),
     [
         (1, (), None, ""),
-        (2, (), None, " (seen 2 times)"),
-        (1, (1,), None, " (on rank 1)"),
+        (2, (), None, ", seen 2 times"),
+        (1, (1,), None, ", on rank 1"),
         (
             1,
             (0, 2, 3),
             "tests/test_a.py::test_b",
-            " (on ranks 0, 2 and 3, first in tests/test_a.py::test_b)",
+            ", on ranks 0, 2 and 3, first in tests/test_a.py::test_b",
         ),
     ],
 )
 def test_concise_says_how_often_where_and_in_which_test(project, count, ranks, test, suffix):
+    short = f"{SHORT}{suffix}: {REMEDY}"
+    if len(short) > 120:  # the producer goes first
+        short = short.replace(" from `torch.sigmoid`", "")
     assert render(_findings(project, count, ranks, test), "concise", project) == (
-        f"train.py:5:22: NAN101 {MESSAGE}{suffix}\nFound 1 error.\n"
+        f"train.py:5:22: NAN101 {short}\nFound 1 error.\n"
     )
 
 
@@ -117,7 +127,8 @@ def test_sarif_is_valid_and_carries_the_evidence_as_properties(project):
 
 def test_github_annotates_the_sink_call(project):
     assert render(_findings(project, 1, ()), "github", project) == (
-        f"::error file=train.py,line=5,col=22,endLine=5,endColumn=30,title=NAN101::{MESSAGE}\n"
+        "::error file=train.py,line=5,col=22,endLine=5,endColumn=30,title=NAN101 Sigmoid"
+        f" probabilities from `torch.sigmoid` reach `nn.BCELoss`%3A {REMEDY}::{MESSAGE}\n"
     )
 
 

@@ -24,14 +24,14 @@ def short_message(code: str | None, message: str) -> str:
     info = INFO_BY_CODE.get(code or "")
     if info is None or not info.remedy:
         return message
-    head = _PATH.sub("", _without_parentheses(_head(message)))
-    short = f"{head}: {info.remedy}"
+    what = _PATH.sub("", _without_parentheses(head(message)))
+    short = f"{what}: {info.remedy}"
     if len(short) > SHORT_LENGTH:
-        short = f"{_PRODUCER.sub('', head)}: {info.remedy}"
+        short = f"{_PRODUCER.sub('', what)}: {info.remedy}"
     return short
 
 
-def _head(message: str) -> str:
+def head(message: str) -> str:
     """The message up to its first `: ` outside code spans and parentheses."""
     depth, code = 0, False
     for index, char in enumerate(message):

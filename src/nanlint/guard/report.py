@@ -14,6 +14,7 @@ from pathlib import Path
 
 from nanlint.diagnostics import Diagnostic, Related
 from nanlint.guard.findings import Location, RuntimeFinding
+from nanlint.messages import head
 from nanlint.output import RunSummary
 from nanlint.output.formats import formatter
 from nanlint.source import DecodeError, Position, SourceFile, Span
@@ -53,7 +54,7 @@ def as_diagnostic(finding: RuntimeFinding, calls: dict[Path, dict] | None = None
     sink = Path(finding.sink.path)
     return Diagnostic(
         finding.code,
-        finding.message + _seen(finding),
+        _with_sightings(finding),
         sink,
         _span(finding.sink, calls.get(sink)),
         related=related,
@@ -74,8 +75,15 @@ def _with_evidence(item: dict, finding: RuntimeFinding) -> dict:
     return {**item, **evidence(finding)}
 
 
+def _with_sightings(finding: RuntimeFinding) -> str:
+    """The message with its sightings at the end of what-reaches-what, so that the short
+    message keeps them too: `... reach `nn.BCELoss`, seen 3 times, on ranks 0 and 1: ...`."""
+    what = head(finding.message)
+    return what + _seen(finding) + finding.message[len(what) :]
+
+
 def _seen(finding: RuntimeFinding) -> str:
-    """` (seen 3 times, on ranks 0 and 1, first in test_x)`, or nothing for a single sighting."""
+    """`, seen 3 times, on ranks 0 and 1, first in test_x`, or nothing for a single sighting."""
     parts = []
     if finding.count > 1:
         parts.append(f"seen {finding.count} times")
@@ -85,7 +93,7 @@ def _seen(finding: RuntimeFinding) -> str:
         parts.append(f"on rank{'s' if len(ranks) > 1 else ''} {listed}")
     if finding.test:
         parts.append(f"first in {finding.test}")
-    return f" ({', '.join(parts)})" if parts else ""
+    return "".join(f", {part}" for part in parts)
 
 
 def _produced(producer: Location) -> str:
