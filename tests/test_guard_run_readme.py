@@ -54,7 +54,7 @@ def test_the_pytest_plugin_reports_what_the_readme_shows(tmp_path):
     project = readme.write_project(tmp_path, {"test_detection.py": FILES["test_detection.py"]})
     (command,) = (line for line in readme.commands(SECTION) if line.startswith("pytest "))
     plugin = command.replace(
-        "pytest ", "python -m pytest -p nanlint.pytest_plugin -p no:cacheprovider "
+        "pytest ", "python -m pytest -p no:cacheprovider "
     )
     done = readme.shell(plugin, project)
     assert done.returncode == 1, done.stdout
