@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
@@ -46,6 +46,7 @@ from nanlint.analysis.values import (
     Mapping,
     ModuleRef,
     ProjectName,
+    Removal,
     Sequence,
     Step,
     StepRole,
@@ -839,6 +840,9 @@ class Interpreter:
                 receiver = frame.receiver
                 binding = (frame.env or {}).get(receiver) if receiver else None
                 return SuperOf(frame.info.cls, binding.value if binding else UNKNOWN)
+            runner = api.MODEL_RUNNERS.get(api.canonical(callee.qualname))
+            if runner is not None:
+                return self._run_model(runner, call, frame)
             return torch_calls.call_external(callee.qualname, call)
         if isinstance(callee, TorchModule):
             return torch_calls.call_module(callee, call)
@@ -855,6 +859,25 @@ class Interpreter:
         if isinstance(callee, BoundMethod):
             return self._call_method(callee, call, frame)
         return UNKNOWN
+
+    def _run_model(self, inputs: str, call: torch_calls.Call, frame: Frame) -> Value:
+        """`data_parallel(model, inputs)`, `checkpoint(fn, *args)`: what the model returns.
+        An activation produced by the model call itself cannot be edited at this call."""
+        args = [arg for arg in call.args if arg.keyword is None]
+        if not args or any(arg.star for arg in args):
+            return UNKNOWN
+        model, passed = args[0], args[1:]
+        if inputs != "*args":
+            if len(passed) != 1:
+                return UNKNOWN
+            packed = passed[0].value
+            if isinstance(packed, Sequence) and not packed.is_list:
+                nodes = [getattr(node, "value", passed[0].node) for node in packed.nodes]
+                if len(nodes) != len(packed.items):
+                    nodes = [passed[0].node] * len(packed.items)
+                passed = [ArgFact(None, node, item) for item, node in zip(packed.items, nodes)]
+        inner = torch_calls.Call(call.node, tuple(passed), call.file, call.scope)
+        return _not_removable_at(self.call(model.value, inner, frame), call.node)
 
     def call_function(self, ref: FunctionRef, call: torch_calls.Call, frame: Frame) -> Value:
         """A call of a project function: bind the call site, return its summary."""
@@ -1119,6 +1142,19 @@ def _with_hop(value: Value, hop: Hop) -> Value:
             tuple(_with_hop(item, hop) for item in value.items), value.nodes, value.is_list
         )
     return value
+
+
+def _not_removable_at(value: Value, node: cst.CSTNode) -> Value:
+    """`value` with the origins produced at `node` marked as not editable there."""
+    if not isinstance(value, Tensor):
+        return value
+    sources = tuple(
+        replace(source, origin=replace(source.origin, removal=Removal.NONE, operand=None))
+        if source.origin.node is node
+        else source
+        for source in value.sources
+    )
+    return Tensor(value.kind, sources)
 
 
 def primary_context(info: FunctionInfo) -> Context | None:

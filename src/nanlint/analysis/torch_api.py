@@ -16,8 +16,12 @@ from nanlint.analysis.values import StepRole
 
 def canonical(qualname: str) -> str:
     """`torch.nn.modules.loss.BCELoss` -> `torch.nn.BCELoss`,
-    `torch.distributions.categorical.Categorical` -> `torch.distributions.Categorical`."""
+    `torch.distributions.categorical.Categorical` -> `torch.distributions.Categorical`,
+    `pyro.distributions.Bernoulli` -> `torch.distributions.Bernoulli` (Pyro's distributions
+    subclass torch's with the same parameters)."""
     parts = qualname.split(".")
+    if parts[:2] == ["pyro", "distributions"] and len(parts) > 2:
+        return canonical("torch.distributions." + ".".join(parts[3:] if parts[2] == "torch" else parts[2:]))
     if parts[:3] == ["torch", "nn", "modules"] and len(parts) > 4:
         return "torch.nn." + ".".join(parts[4:])
     if parts[:3] == ["torch", "nn", "parallel"] and len(parts) > 4:
@@ -36,6 +40,8 @@ class Producer:
     params: tuple[str, ...]  # after the input tensor (methods) or including it (functions)
     options: tuple[str, ...] = ()  # parameters a rewrite carries over: dim, dtype
     exact: bool = True  # False: a different function (hardsigmoid), so removing it is unsafe
+    input: str = "input"  # the parameter holding the tensor (functions)
+    removable: bool = True  # False: no edit can take it out (a random sample: gumbel_softmax)
 
 
 _SIGMOID = Producer(Kind.PROB_SIGMOID, "sigmoid", ("input",))
@@ -49,6 +55,17 @@ _LOG_SOFTMAX = Producer(
 )
 _TORCH_LOG_SOFTMAX = Producer(
     Kind.LOGPROB, "log_softmax", ("input", "dim", "dtype"), ("dim", "dtype")
+)
+# Soft samples (and straight-through one-hot samples, `hard=True`) of a relaxed categorical:
+# probabilities, but removing the noise changes more than the numerics.
+_GUMBEL_SOFTMAX = Producer(
+    Kind.PROB_SOFTMAX,
+    "gumbel_softmax",
+    ("logits", "tau", "hard", "eps", "dim"),
+    ("dim",),
+    exact=False,
+    input="logits",
+    removable=False,
 )
 _LOGSIGMOID = Producer(Kind.LOGPROB, "logsigmoid", ("input",))
 _RELU = Producer(Kind.NONNEG, "relu", ("input", "inplace"))
@@ -69,6 +86,7 @@ PRODUCER_FUNCTIONS: dict[str, Producer] = {
     "torch.log_softmax": _TORCH_LOG_SOFTMAX,
     "torch.special.log_softmax": _TORCH_LOG_SOFTMAX,
     "torch.nn.functional.log_softmax": _LOG_SOFTMAX,
+    "torch.nn.functional.gumbel_softmax": _GUMBEL_SOFTMAX,
     "torch.nn.functional.logsigmoid": _LOGSIGMOID,
     "torch.relu": _RELU,
     "torch.relu_": _RELU,
@@ -262,6 +280,13 @@ MODEL_WRAPPERS = frozenset(
         "torch.jit.script",
     )
 )
+
+# Functions that run a model (or function) on inputs and return what it returns:
+# `data_parallel(model, inputs)` calls `model(*inputs)`, `checkpoint(fn, *args)` `fn(*args)`.
+MODEL_RUNNERS: dict[str, str] = {
+    "torch.nn.parallel.data_parallel": "inputs",  # a tuple of inputs, or one input
+    "torch.utils.checkpoint.checkpoint": "*args",
+}
 
 # Methods that change what a container module holds.
 MUTATING_METHODS = frozenset(("append", "extend", "insert", "add_module", "register_module", "pop"))

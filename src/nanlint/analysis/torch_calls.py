@@ -60,7 +60,7 @@ def call_external(qualname: str, call: Call) -> Value:
     producer = api.PRODUCER_FUNCTIONS.get(name)
     if producer is not None:
         bound = bind(call.args, producer.params)
-        return _produce(producer, name, call, bound.get("input"), bound)
+        return _produce(producer, name, call, bound.get(producer.input), bound)
     role = api.PRESERVING_FUNCTIONS.get(name)
     if role is not None:
         bound = bind(call.args, ("input",))
@@ -122,9 +122,11 @@ def _produce(
         api=qualname,
         label=_label(qualname),
         kind=producer.kind,
-        removal=Removal.CALL,
+        removal=Removal.CALL if producer.removable else Removal.NONE,
         exact=producer.exact,
-        operand=operand.node if operand is not None and not operand.star else None,
+        operand=operand.node
+        if operand is not None and not operand.star and producer.removable
+        else None,
         options=options,
         scope=call.scope,
     )
