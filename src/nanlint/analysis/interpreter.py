@@ -34,6 +34,7 @@ from nanlint.analysis.scopes import FunctionInfo, target_keys
 from nanlint.analysis.signatures import bind
 from nanlint.analysis.values import (
     ABSENT,
+    MANY,
     UNKNOWN,
     BoundMethod,
     ClassRef,
@@ -55,6 +56,7 @@ from nanlint.analysis.values import (
     TorchModule,
     Value,
     join,
+    concatenate,
     join_all,
     list_items,
 )
@@ -311,6 +313,8 @@ class Interpreter:
         for value, child in ((current, node.target), (operand, node.value)):
             self._use(value, child, node, frame)
         result = UNKNOWN
+        if isinstance(node.operator, cst.AddAssign):  # `layers += [nn.Sigmoid()]`
+            result = concatenate(current, operand)
         if isinstance(node.operator, cst.SubtractAssign):  # `x -= x.max(...)`: a shift
             left, right = ArgFact(None, node.target, current), ArgFact(None, node.value, operand)
             result = arithmetic.subtract(left, right, node, self.source, frame.info)
@@ -632,7 +636,9 @@ class Interpreter:
         right = ArgFact(None, node.right, self.eval(node.right, frame))
         operator = arithmetic.OPERATORS.get(type(node.operator))
         result = UNKNOWN
-        if operator is not None:
+        if operator == "+" and _is_list_like(left.value) and _is_list_like(right.value):
+            result = concatenate(left.value, right.value)
+        elif operator is not None:
             result = arithmetic.binary(operator, left, right, node, self.source, frame.info)
             if frame.record:
                 self.analysis.operations[node] = OpFact(
@@ -755,7 +761,9 @@ class Interpreter:
             return self._super_attribute(base, name)
         if isinstance(base, Tensor) and name in api.PRESERVING_ATTRIBUTES:
             return base.with_step(Step(name, node, StepRole.COMMUTES, base_node))
-        if base is UNKNOWN or isinstance(base, (Tensor, TorchModule, Sequence, Mapping)):
+        if base is UNKNOWN or isinstance(
+            base, (Tensor, TorchModule, Sequence, Collection, Mapping)
+        ):
             return BoundMethod(base, base_node, name)
         return UNKNOWN
 
@@ -778,8 +786,12 @@ class Interpreter:
             and -len(base.items) <= index < len(base.items)
         ):
             return base.items[index]
+        if isinstance(base, Sequence) and isinstance(index, slice):
+            return Sequence(base.items[index], is_list=base.is_list)
         if isinstance(base, Collection):
-            return base.item
+            if isinstance(index, int) and -len(base.tail) <= index < 0:
+                return base.tail[index]
+            return join_all(list(list_items(base)))
         if isinstance(base, Mapping) and index is not None:
             return base.get(index)
         if isinstance(base, TorchModule) and base.layers is not None:
@@ -940,9 +952,14 @@ class Interpreter:
             return UNKNOWN
         receiver = method.receiver
         added = _added_items(method.name, call)
+        extension = _extension(method.name, call)
         if isinstance(receiver, Sequence) and method.name == "append" and added is not None:
             nodes = receiver.nodes or (None,) * len(receiver.items)
             grown = Sequence((*receiver.items, *added), (*nodes, None), is_list=receiver.is_list)
+        elif isinstance(receiver, Collection) and method.name == "append" and added is not None:
+            grown = Collection(receiver.item, (*receiver.tail, *added))
+        elif extension is not None and concatenate(receiver, extension) is not UNKNOWN:
+            grown = concatenate(receiver, extension)
         elif added is not None:
             grown = Collection(join_all([*list_items(receiver), *added]))
         else:
@@ -1091,13 +1108,17 @@ def _for_clauses(clause: cst.CompFor):
 def _layer(container: TorchModule, node: cst.Subscript, index: Any) -> Value:
     assert container.layers is not None
     layers = container.layers
+    many = next((i for i, (layer, _) in enumerate(layers) if layer is MANY), None)
+    if many is not None:  # known only before and after the layers added in a loop
+        known = isinstance(index, int) and (0 <= index < many or many - len(layers) < index < 0)
+        return layers[index][0] if known else UNKNOWN
     if (
         container.ctor is not None
         and isinstance(index, int)
         and -len(layers) <= index < len(layers)
     ):
         return layers[index][0]
-    if isinstance(index, slice) and container.qualname == "torch.nn.Sequential":
+    if isinstance(index, slice) and container.qualname != "torch.nn.ModuleDict":
         return TorchModule(container.qualname, container.ctor, container.file, (), layers[index])
     return UNKNOWN
 
@@ -1224,6 +1245,19 @@ def _added_items(method: str, call) -> tuple[Value, ...] | None:
         items = list_items(args[0].value)
         return items or None
     return None
+
+
+def _extension(method: str, call) -> Value | None:
+    """The list `extend(xs)` adds, when it is one."""
+    args = [arg for arg in call.args if not arg.star and arg.keyword is None]
+    if method == "extend" and len(args) == 1 and _is_list_like(args[0].value):
+        value = args[0].value
+        return Sequence(value.items, is_list=True) if isinstance(value, Sequence) else value
+    return None
+
+
+def _is_list_like(value: Value) -> bool:
+    return isinstance(value, (Sequence, Collection))
 
 
 def _number(text: str, kind):

@@ -13,8 +13,10 @@ from nanlint.analysis.facts import ArgFact
 from nanlint.analysis.imports import dotted_name
 from nanlint.analysis.signatures import bind
 from nanlint.analysis.values import (
+    MANY,
     UNKNOWN,
     BoundMethod,
+    Collection,
     Constant,
     External,
     Mapping,
@@ -183,6 +185,12 @@ def _fold_sequential(module: TorchModule, call: Call, value: Value) -> Value:
             value = Tensor(producer.kind, (Source(origin),))
         elif isinstance(layer, TorchModule) and layer.qualname in api.PASS_THROUGH_MODULES:
             continue
+        elif (
+            isinstance(layer, TorchModule)
+            and layer.qualname == "torch.nn.Sequential"
+            and layer.layers is not None
+        ):
+            value = _fold_sequential(layer, call, value)
         else:
             value = UNKNOWN
     return value
@@ -235,8 +243,11 @@ def _layers(call: Call) -> tuple[tuple[Value, cst.CSTNode | None], ...] | None:
             return None
         value = arg.value
         if arg.star == "*" or (
-            isinstance(value, Sequence) and not arg.star and len(call.args) == 1
+            isinstance(value, (Sequence, Collection)) and not arg.star and len(call.args) == 1
         ):
+            if isinstance(value, Collection):  # unknown layers, then a known tail
+                layers.extend((item, None) for item in (MANY, *value.tail))
+                continue
             if not isinstance(value, Sequence):
                 return None
             # Elements of a literal list passed directly can be edited; unpacked ones cannot.

@@ -130,6 +130,18 @@ class _Absent(Value):
 ABSENT: Value = _Absent()
 
 
+class _Many(Value):
+    """Any number of unknown items: the start of a list grown in a loop, as a layer."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MANY"
+
+
+MANY: Value = _Many()
+
+
 @dataclass(frozen=True)
 class Constant(Value):
     value: Any
@@ -213,9 +225,12 @@ class Sequence(Value):
 
 @dataclass(frozen=True)
 class Collection(Value):
-    """A list of unknown length whose every item is `item` (`outputs.append(p)` in a loop)."""
+    """A list of unknown length: any number of items that are each `item` (`outputs.append(p)`
+    in a loop), then the known `tail` appended after them (`layers.append(nn.Sigmoid())`
+    after the loop)."""
 
     item: Value
+    tail: tuple[Value, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -249,8 +264,27 @@ def join(left: Value, right: Value) -> Value:
             tuple(join(a, b) for a, b in zip(left.items, right.items)), is_list=left.is_list
         )
     if _growing_list(left) and _growing_list(right):
-        return Collection(join_all([*list_items(left), *list_items(right)]))
+        return _join_lists(left, right)
     return UNKNOWN
+
+
+def _join_lists(left: Value, right: Value) -> Collection:
+    """Two lists of different lengths: what both end with stays known."""
+    ends = [_known_tail(left), _known_tail(right)]
+    common = 0
+    while common < min(map(len, ends)) and ends[0][-1 - common] == ends[1][-1 - common]:
+        common += 1
+    tail = ends[0][len(ends[0]) - common :]
+    rest = [item for value in (left, right) for item in _before_last(list_items(value), common)]
+    return Collection(join_all(rest), tail)
+
+
+def _before_last(items: tuple[Value, ...], count: int) -> tuple[Value, ...]:
+    return items[: len(items) - count]
+
+
+def _known_tail(value: Value) -> tuple[Value, ...]:
+    return value.tail if isinstance(value, Collection) else value.items  # type: ignore[attr-defined]
 
 
 def _growing_list(value: Value) -> bool:
@@ -260,10 +294,24 @@ def _growing_list(value: Value) -> bool:
 def list_items(value: Value) -> tuple[Value, ...]:
     """The items a list value may hold (a Collection holds one kind of item)."""
     if isinstance(value, Collection):
-        return (value.item,)
+        return (value.item, *value.tail)
     if isinstance(value, Sequence):
         return value.items
     return ()
+
+
+def concatenate(left: Value, right: Value) -> Value:
+    """`a + b` and `a += b` of two lists (or two tuples); items added this way are not
+    elements of a literal a fix could edit."""
+    if isinstance(left, Sequence) and isinstance(right, Sequence):
+        if left.is_list != right.is_list:
+            return UNKNOWN
+        return Sequence((*left.items, *right.items), is_list=left.is_list)
+    if _growing_list(left) and _growing_list(right):
+        if isinstance(right, Sequence):
+            return Collection(left.item, (*left.tail, *right.items))  # type: ignore[union-attr]
+        return Collection(join_all([*list_items(left), right.item]), right.tail)  # type: ignore[union-attr]
+    return UNKNOWN
 
 
 def join_all(values: list[Value]) -> Value:
