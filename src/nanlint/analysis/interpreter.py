@@ -29,6 +29,7 @@ from nanlint.analysis.facts import (
     WithItem,
 )
 from nanlint.analysis.imports import ImportTable, import_bindings
+from nanlint.analysis.names import within
 from nanlint.analysis.objects import SELF_RETURNING_METHODS, Context, ObjectModel, context_of
 from nanlint.analysis.scopes import FunctionInfo, target_keys
 from nanlint.analysis.signatures import bind
@@ -37,6 +38,7 @@ from nanlint.analysis.values import (
     MANY,
     UNKNOWN,
     BoundMethod,
+    Choice,
     ClassRef,
     Collection,
     Constant,
@@ -55,8 +57,8 @@ from nanlint.analysis.values import (
     Tensor,
     TorchModule,
     Value,
-    join,
     concatenate,
+    join,
     join_all,
     list_items,
 )
@@ -389,7 +391,37 @@ class Interpreter:
         items = list_items(iterated) if isinstance(iterated, (Sequence, Collection)) else ()
         if not items:
             self._use(iterated, node.iter, node, frame)
+        before = frame.env
         self._loop(node, frame, target=node.target, item=join_all(list(items)))
+        last = _last_item(iterated)
+        if last is not None and before is not None and not _leaves_early(node):
+            self._after_last_iteration(node, frame, before, last)
+
+    def _after_last_iteration(self, node: cst.For, frame: Frame, before: Env, last: Value) -> None:
+        """A loop over a known, non-empty sequence ends with its last item: what the body
+        assigns is what the last iteration assigned (`for layer in self.layers: x = layer(x)`
+        leaves the last layer's output). The body runs once more for it, recording nothing."""
+        assigned = set(self.scopes.assigned_in(node, _body(node))) | set(target_keys(node.target))
+        after, record = frame.env, frame.record
+        frame.env, frame.record = forget(before, assigned, node), False
+        self.bind_target(node.target, last, frame)
+        frame.loops.append(_LoopExits())
+        try:
+            self.exec_statement(node.body, frame)
+        finally:
+            exits = frame.loops.pop()
+            frame.record = record
+        final = join_envs([frame.env, *exits.continues])
+        frame.env = after
+        if final is None or after is None:
+            return
+        inside = within(node.body)
+        updated = dict(after)
+        for key in assigned:
+            binding = final.get(key)
+            if binding is not None:
+                updated[key] = Binding(_pinned(binding.value, inside), binding.defs)
+        frame.env = updated
 
     def _exec_While(self, node: cst.While, frame: Frame) -> None:
         self._loop(node, frame, test=node.test)
@@ -870,6 +902,9 @@ class Interpreter:
             return self.call_function(callee, call, frame)
         if isinstance(callee, BoundMethod):
             return self._call_method(callee, call, frame)
+        if isinstance(callee, Choice):
+            results = [self.call(option, call, frame) for option in callee.options]
+            return _pinned(join_all(results), lambda node: node is call.node)
         return UNKNOWN
 
     def _run_model(self, inputs: str, call: torch_calls.Call, frame: Frame) -> Value:
@@ -889,7 +924,7 @@ class Interpreter:
                     nodes = [passed[0].node] * len(packed.items)
                 passed = [ArgFact(None, node, item) for item, node in zip(packed.items, nodes)]
         inner = torch_calls.Call(call.node, tuple(passed), call.file, call.scope)
-        return _not_removable_at(self.call(model.value, inner, frame), call.node)
+        return _pinned(self.call(model.value, inner, frame), lambda node: node is call.node)
 
     def call_function(self, ref: FunctionRef, call: torch_calls.Call, frame: Frame) -> Value:
         """A call of a project function: bind the call site, return its summary."""
@@ -930,7 +965,9 @@ class Interpreter:
             if name == "forward":
                 return torch_calls.call_module(receiver, call)
             if name in api.MUTATING_METHODS and receiver.ctor is not None:
-                self.analysis.mutated_containers.add(receiver.ctor)  # even in a secondary run
+                grown = torch_calls.grown_container(receiver, name, call)
+                if grown is None or not self._rebind(method, grown, frame):
+                    self.analysis.mutated_containers.add(receiver.ctor)  # even in a secondary run
             return UNKNOWN
         if name in ("append", "extend", "insert") and self._attribute_list(method, call, frame):
             return UNKNOWN
@@ -939,11 +976,41 @@ class Interpreter:
         if isinstance(receiver, Mapping):
             if name == "get" and call.args and isinstance(call.args[0].value, Constant):
                 return receiver.get(call.args[0].value.value)
+            if name in _DICT_MUTATORS and isinstance(method.receiver_node, cst.Name):
+                changed = _updated(receiver, call) if name == "update" else UNKNOWN
+                self.bind_name(method.receiver_node.value, changed, call.node, frame)
             return UNKNOWN
         result = torch_calls.call_tensor_method(receiver, method.receiver_node, name, call)
         if name.endswith("_") and isinstance(method.receiver_node, cst.Name):
             self.bind_name(method.receiver_node.value, result, call.node, frame)
         return result
+
+    def _rebind(self, method: BoundMethod, grown: Value, frame: Frame) -> bool:
+        """A container changed in place (`net.append(m)`, `self.net.add_module(n, m)`) where
+        it is known: a local variable, or an attribute this very method assigned."""
+        target = method.receiver_node
+        if isinstance(target, cst.Name) and self._local_binding(target.value, frame) is not None:
+            self.bind_name(target.value, grown, method.receiver_node, frame)
+            return True
+        if not (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == frame.receiver
+            and frame.context is not None
+            and frame.info is not None
+        ):
+            return False
+        key = f"{frame.receiver}.{target.attr.value}"
+        binding = (frame.env or {}).get(key)
+        if binding is None or binding.value != method.receiver:
+            return False
+        objects = self.owner(frame.info).objects
+        if not objects.replace_write(
+            frame.context, frame.info, target.attr.value, binding.value, grown
+        ):
+            return False
+        self.bind_name(key, grown, target, frame)
+        return True
 
     def _list_method(self, method: BoundMethod, call: torch_calls.Call, frame: Frame) -> Value:
         """`outputs.append(p)` on a local list keeps what the list holds known."""
@@ -1108,9 +1175,11 @@ def _for_clauses(clause: cst.CompFor):
 def _layer(container: TorchModule, node: cst.Subscript, index: Any) -> Value:
     assert container.layers is not None
     layers = container.layers
-    many = next((i for i, (layer, _) in enumerate(layers) if layer is MANY), None)
-    if many is not None:  # known only before and after the layers added in a loop
-        known = isinstance(index, int) and (0 <= index < many or many - len(layers) < index < 0)
+    many = [i for i, (layer, _) in enumerate(layers) if layer is MANY]
+    if many:  # known only before and after the layers added in a loop
+        known = isinstance(index, int) and (
+            0 <= index < many[0] or many[-1] - len(layers) < index < 0
+        )
         return layers[index][0] if known else UNKNOWN
     if (
         container.ctor is not None
@@ -1120,6 +1189,9 @@ def _layer(container: TorchModule, node: cst.Subscript, index: Any) -> Value:
         return layers[index][0]
     if isinstance(index, slice) and container.qualname != "torch.nn.ModuleDict":
         return TorchModule(container.qualname, container.ctor, container.file, (), layers[index])
+    unknown = index is None or container.qualname == "torch.nn.ModuleDict"
+    if unknown and layers and all(layer is not MANY for layer, _ in layers):
+        return Choice(tuple(layer for layer, _ in layers))
     return UNKNOWN
 
 
@@ -1165,13 +1237,46 @@ def _with_hop(value: Value, hop: Hop) -> Value:
     return value
 
 
-def _not_removable_at(value: Value, node: cst.CSTNode) -> Value:
-    """`value` with the origins produced at `node` marked as not editable there."""
+def _last_item(iterated: Value) -> Value | None:
+    """What the last iteration over a known, non-empty sequence binds (None: unknown)."""
+    if isinstance(iterated, Sequence) and iterated.items:
+        return iterated.items[-1]
+    if isinstance(iterated, Collection) and iterated.tail:
+        return iterated.tail[-1]
+    if (
+        isinstance(iterated, TorchModule)
+        and iterated.qualname != "torch.nn.ModuleDict"
+        and iterated.layers
+        and iterated.layers[-1][0] is not MANY
+    ):
+        return iterated.layers[-1][0]
+    return None
+
+
+def _leaves_early(loop: cst.For) -> bool:
+    """Whether the body can end the loop (or the function) before the last item."""
+
+    def leaves(node: cst.CSTNode, nested: bool) -> bool:
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return False
+        if isinstance(node, (cst.Return, cst.Yield)) or (
+            isinstance(node, cst.Break) and not nested
+        ):
+            return True
+        nested = nested or isinstance(node, (cst.For, cst.While))
+        return any(leaves(child, nested) for child in node.children)
+
+    return loop.orelse is not None or leaves(loop.body, False)
+
+
+def _pinned(value: Value, where) -> Value:
+    """`value` with the calls it was produced by at nodes `where` accepts marked as not
+    editable: such a call runs something else too (every layer of a loop, a whole model)."""
     if not isinstance(value, Tensor):
         return value
     sources = tuple(
         replace(source, origin=replace(source.origin, removal=Removal.NONE, operand=None))
-        if source.origin.node is node
+        if source.origin.removal is Removal.CALL and where(source.origin.node)
         else source
         for source in value.sources
     )
@@ -1245,6 +1350,26 @@ def _added_items(method: str, call) -> tuple[Value, ...] | None:
         items = list_items(args[0].value)
         return items or None
     return None
+
+
+_DICT_MUTATORS = frozenset(("update", "pop", "popitem", "clear", "setdefault"))
+
+
+def _updated(mapping: Mapping, call) -> Value:
+    """`d.update(other)` / `d.update(key=value)` of a dict whose keys are known."""
+    added: list[tuple[Any, Value]] = []
+    for arg in call.args:
+        if arg.star:
+            return UNKNOWN
+        if arg.keyword is not None:
+            added.append((arg.keyword, arg.value))
+        elif isinstance(arg.value, Mapping):
+            added.extend(arg.value.items)
+        else:
+            return UNKNOWN
+    keys = {key for key, _ in added}
+    kept = tuple((key, value) for key, value in mapping.items if key not in keys)
+    return Mapping((*kept, *added))
 
 
 def _extension(method: str, call) -> Value | None:

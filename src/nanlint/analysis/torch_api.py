@@ -21,7 +21,9 @@ def canonical(qualname: str) -> str:
     subclass torch's with the same parameters)."""
     parts = qualname.split(".")
     if parts[:2] == ["pyro", "distributions"] and len(parts) > 2:
-        return canonical("torch.distributions." + ".".join(parts[3:] if parts[2] == "torch" else parts[2:]))
+        return canonical(
+            "torch.distributions." + ".".join(parts[3:] if parts[2] == "torch" else parts[2:])
+        )
     if parts[:3] == ["torch", "nn", "modules"] and len(parts) > 4:
         return "torch.nn." + ".".join(parts[4:])
     if parts[:3] == ["torch", "nn", "parallel"] and len(parts) > 4:

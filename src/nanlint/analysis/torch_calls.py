@@ -196,6 +196,35 @@ def _fold_sequential(module: TorchModule, call: Call, value: Value) -> Value:
     return value
 
 
+def grown_container(module: TorchModule, method: str, call: Call) -> TorchModule | None:
+    """An nn.Sequential or ModuleList after `append(m)`, `extend(ms)` or `add_module(name, m)`
+    (a name that cannot replace a numbered layer); None when it cannot be told."""
+    args = call.positional()
+    if (
+        module.layers is None
+        or module.qualname == "torch.nn.ModuleDict"
+        or len(args) != len(call.args)
+    ):
+        return None
+    added: tuple[Value, ...] | None = None
+    if method == "append" and len(args) == 1:
+        added = (args[0].value,)
+    elif method in ("add_module", "register_module") and len(args) == 2:
+        name = args[0].value
+        if isinstance(name, Constant) and isinstance(name.value, str) and not name.value.isdigit():
+            added = (args[1].value,)
+    elif method == "extend" and len(args) == 1:
+        value = args[0].value
+        if isinstance(value, Sequence):
+            added = value.items
+        elif isinstance(value, Collection):
+            added = (MANY, *value.tail)
+    if added is None:
+        return None
+    layers = (*module.layers, *((layer, None) for layer in added))
+    return TorchModule(module.qualname, module.ctor, module.file, module.arguments, layers)
+
+
 def _preserve(arg: ArgFact | None, op: str, role: StepRole, node: cst.CSTNode) -> Value:
     if arg is None or not isinstance(arg.value, Tensor) or arg.star:
         return UNKNOWN

@@ -234,6 +234,14 @@ class Collection(Value):
 
 
 @dataclass(frozen=True)
+class Choice(Value):
+    """One of a container's modules, not known which (`self.heads[name]`): calling it gives
+    what calling every one of them agrees on."""
+
+    options: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
 class Mapping(Value):
     """A dict with constant keys."""
 
