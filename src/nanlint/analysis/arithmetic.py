@@ -15,7 +15,7 @@ import libcst as cst
 from nanlint.analysis.facts import ArgFact
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.operations import OperationCall
-from nanlint.analysis.signatures import bind
+from nanlint.analysis.signatures import bind_torch
 from nanlint.analysis.torch_api import OPERATIONS
 from nanlint.analysis.values import (
     UNKNOWN,
@@ -149,7 +149,7 @@ def sum_arguments(step: Step) -> dict[str, cst.BaseExpression]:
     args = [
         ArgFact(a.keyword.value if a.keyword else None, a.value, UNKNOWN, a.star) for a in call.args
     ]
-    return {name: arg.node for name, arg in bind(args, params).items() if name != "input"}
+    return {name: arg.node for name, arg in bind_torch(args, params).items() if name != "input"}
 
 
 def evaluate(operation: OperationCall, node: cst.CSTNode, file: Any, scope: Any) -> Value:

@@ -11,6 +11,7 @@ from nanlint.analysis import arithmetic, operations
 from nanlint.analysis import torch_api as api
 from nanlint.analysis.facts import ArgFact
 from nanlint.analysis.imports import dotted_name
+from nanlint.analysis.kinds import Kind
 from nanlint.analysis.signatures import bind
 from nanlint.analysis.values import (
     MANY,
@@ -240,6 +241,12 @@ def _join_tensors(call: Call) -> Value:
     if not items or not all(isinstance(item, Tensor) for item in items):
         return UNKNOWN
     joined = join_all(list(items))
+    kinds = {item.kind for item in items}  # type: ignore[attr-defined]
+    if kinds == {Kind.PROB_SIGMOID, Kind.SIGMOID_COMPLEMENT}:
+        # `cat([1 - p, p])`: every element is sigmoid(z) or sigmoid(-z) = 1 - sigmoid(z),
+        # and the complements lose precision first: the tensor is read as complements
+        sources = tuple(dict.fromkeys(s for item in items for s in item.sources))  # type: ignore[attr-defined]
+        joined = Tensor(Kind.SIGMOID_COMPLEMENT, sources)
     if not isinstance(joined, Tensor):
         return UNKNOWN
     return joined.with_step(Step("cat", call.node, StepRole.OPAQUE, None))
