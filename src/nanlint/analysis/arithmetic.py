@@ -21,6 +21,7 @@ from nanlint.analysis.values import (
     UNKNOWN,
     BoundMethod,
     Constant,
+    OneHot,
     Origin,
     Removal,
     Source,
@@ -87,6 +88,15 @@ def subtract(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope:
 
 
 def _multiply(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
+    for one, other in ((left, right), (right, left)):
+        mask, value = other.value, one.value
+        if (
+            isinstance(mask, OneHot)
+            and mask.dim is not None
+            and isinstance(value, Tensor)
+            and value.kind in _PROBABILITIES
+        ):  # `one_hot * p`: zeros but for the probability of each row's class
+            return value.with_step(Step("one_hot", node, StepRole.OPAQUE, one.node, mask.dim))
     if (
         isinstance(left.node, cst.Name)
         and isinstance(right.node, cst.Name)
@@ -100,7 +110,20 @@ def _multiply(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope
 def power(base: ArgFact, exponent: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
     if is_number(exponent, 2) and _maybe_tensor(base.value):
         return _produced(Kind.SQUARE, "x ** 2", node, base.node, file, scope)
+    value, power = base.value, exponent.value
+    if (
+        isinstance(value, Tensor)
+        and value.kind in _PROBABILITIES
+        and not isinstance(power, Tensor)
+        and (not isinstance(power, Constant) or _positive(power))
+    ):  # `p ** t` (t > 0) is in [0, 1] and underflows where p does: log(p ** t) = t log(p)
+        return value.with_step(Step("pow", node, StepRole.OPAQUE, base.node))
     return UNKNOWN
+
+
+def _positive(value: Constant) -> bool:
+    number = value.value
+    return isinstance(number, (int, float)) and not isinstance(number, bool) and number > 0
 
 
 def _divide(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
@@ -159,7 +182,8 @@ def evaluate(operation: OperationCall, node: cst.CSTNode, file: Any, scope: Any)
         return UNKNOWN
     bound = operation.bound
     if operation.name == "sum" and isinstance(tensor.value, Tensor):
-        return _sum(tensor.value, node, tensor.node)
+        dim = bound["dim"].value if "dim" in bound else None
+        return _sum(tensor.value, node, tensor.node, dim)
     if operation.name == "add" and "other" in bound and "alpha" not in bound:
         return add(tensor, bound["other"], node, file, scope)
     if operation.name == "sub" and "other" in bound and "alpha" not in bound:
@@ -175,8 +199,14 @@ def evaluate(operation: OperationCall, node: cst.CSTNode, file: Any, scope: Any)
     return UNKNOWN
 
 
-def _sum(value: Tensor, node: cst.CSTNode, operand: cst.CSTNode) -> Value:
-    """Exponentials and squares become their sums; other sums are unknown."""
+def _sum(value: Tensor, node: cst.CSTNode, operand: cst.CSTNode, dim: Value | None) -> Value:
+    """Exponentials and squares become their sums, a one-hot selection along its dimension
+    the selected probabilities; other sums are unknown."""
+    if value.kind in _PROBABILITIES and all(
+        source.steps and source.steps[-1].op == "one_hot" and dim == Constant(source.steps[-1].dim)
+        for source in value.sources
+    ):
+        return value.with_step(Step("select", node, StepRole.OPAQUE, operand))
     summed = {Kind.EXP: Kind.SUM_EXP, Kind.SQUARE: Kind.SUM_SQUARE}.get(value.kind)
     if summed is None:
         return UNKNOWN
@@ -261,4 +291,4 @@ def is_number(arg: ArgFact, number: float) -> bool:
 
 
 def _maybe_tensor(value: Value) -> bool:
-    return value is UNKNOWN or isinstance(value, Tensor)
+    return value is UNKNOWN or isinstance(value, (Tensor, OneHot))

@@ -48,6 +48,7 @@ from nanlint.analysis.values import (
     Instance,
     Mapping,
     ModuleRef,
+    OneHot,
     ProjectName,
     Removal,
     Sequence,
@@ -794,7 +795,7 @@ class Interpreter:
         if isinstance(base, Tensor) and name in api.PRESERVING_ATTRIBUTES:
             return base.with_step(Step(name, node, StepRole.COMMUTES, base_node))
         if base is UNKNOWN or isinstance(
-            base, (Tensor, TorchModule, Sequence, Collection, Mapping)
+            base, (Tensor, TorchModule, Sequence, Collection, Mapping, OneHot)
         ):
             return BoundMethod(base, base_node, name)
         return UNKNOWN
@@ -812,6 +813,8 @@ class Interpreter:
         index = self._constant_index(node, frame)
         if isinstance(base, Tensor):
             return base.with_step(Step("index", node, StepRole.COMMUTES, node.value))
+        if isinstance(base, OneHot) and base.dim == -1 and _selects_rows(node):
+            return base
         if (
             isinstance(base, Sequence)
             and isinstance(index, int)
@@ -1235,6 +1238,11 @@ def _with_hop(value: Value, hop: Hop) -> Value:
             tuple(_with_hop(item, hop) for item in value.items), value.nodes, value.is_list
         )
     return value
+
+
+def _selects_rows(node: cst.Subscript) -> bool:
+    """`eye[y]`: one index of the first dimension (the rows of a one-hot stay one-hot)."""
+    return len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index)
 
 
 def _last_item(iterated: Value) -> Value | None:

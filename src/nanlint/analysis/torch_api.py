@@ -265,6 +265,14 @@ JOINING_FUNCTIONS = frozenset(
     for name in ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack"]
 )
 
+# One-hot masks: `F.one_hot(y, C)` and the rows of `torch.eye(C)` (one along the last
+# dimension); zeros a `scatter_(dim, y, 1)` turns into one (along `dim`).
+ONE_HOT_FUNCTIONS = frozenset(("torch.nn.functional.one_hot", "torch.eye"))
+ZEROS_FUNCTIONS = frozenset(("torch.zeros", "torch.zeros_like"))
+ZEROS_METHODS = frozenset(("new_zeros", "zero_"))
+SCATTER_METHODS = frozenset(("scatter", "scatter_"))
+SCATTER_PARAMS = ("dim", "index", "value")
+
 PRESERVING_ATTRIBUTES = frozenset(("T", "mT", "H", "mH", "data"))
 
 # Modules that pass their input through with its kind.

@@ -21,6 +21,7 @@ from nanlint.analysis.values import (
     Constant,
     External,
     Mapping,
+    OneHot,
     Origin,
     Removal,
     Sequence,
@@ -73,6 +74,10 @@ def call_external(qualname: str, call: Call) -> Value:
         return arithmetic.evaluate(operation, call.node, call.file, call.scope)
     if name in api.JOINING_FUNCTIONS:
         return _join_tensors(call)
+    if name in api.ONE_HOT_FUNCTIONS:
+        return OneHot(-1)
+    if name in api.ZEROS_FUNCTIONS:
+        return OneHot(None)
     if name in api.MODEL_WRAPPERS:
         positional = call.positional()
         return positional[0].value if positional else UNKNOWN
@@ -101,6 +106,10 @@ def call_tensor_method(
     receiver: Value, receiver_node: cst.BaseExpression, name: str, call: Call
 ) -> Value:
     """`x.sigmoid()`, `p.view(-1)`, ... on a tensor (or a value that may be one)."""
+    if name in api.ZEROS_METHODS:
+        return OneHot(None)
+    if isinstance(receiver, OneHot):
+        return _one_hot_method(receiver, name, call)
     producer = api.PRODUCER_METHODS.get(name)
     if producer is not None:
         receiver_arg = ArgFact(None, receiver_node, receiver)
@@ -112,6 +121,25 @@ def call_tensor_method(
     operation = operations.match(BoundMethod(receiver, receiver_node, name), call.args)
     if operation is not None:
         return arithmetic.evaluate(operation, call.node, call.file, call.scope)
+    return UNKNOWN
+
+
+def _one_hot_method(mask: OneHot, name: str, call: Call) -> Value:
+    """Casts and moves keep a one-hot mask; `scatter_(dim, y, 1)` into zeros makes one."""
+    if name in api.SAME_LAYOUT_METHODS or name in ("long", "int", "bool", "byte"):
+        return mask
+    if name in api.SCATTER_METHODS and mask.dim is None and len(call.args) == 3:
+        bound = bind(call.args, api.SCATTER_PARAMS)
+        dim, value = bound.get("dim"), bound.get("value") or bound.get("src")
+        if (
+            dim is not None
+            and value is not None
+            and isinstance(dim.value, Constant)
+            and isinstance(dim.value.value, int)
+            and isinstance(value.value, Constant)
+            and value.value.value == 1
+        ):
+            return OneHot(dim.value.value)
     return UNKNOWN
 
 

@@ -80,6 +80,7 @@ class Step:
     operand: cst.BaseExpression | None = field(
         repr=False
     )  # the expression inside `node` that holds the input
+    dim: Any = None  # the dimension a one-hot mask selects along (op "one_hot")
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,14 @@ class Tensor(Value):
     @property
     def origins(self) -> tuple[Origin, ...]:
         return tuple(dict.fromkeys(source.origin for source in self.sources))
+
+
+@dataclass(frozen=True)
+class OneHot(Value):
+    """A tensor of zeros with at most a single one along `dim` (`F.one_hot(y, C)`, rows of
+    `torch.eye(C)`, `scatter_(dim, y, 1)` into zeros); `dim` None: all zeros so far."""
+
+    dim: int | None
 
 
 @dataclass(frozen=True)
