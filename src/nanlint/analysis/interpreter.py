@@ -35,7 +35,6 @@ from nanlint.analysis.scopes import FunctionInfo, target_keys
 from nanlint.analysis.signatures import bind
 from nanlint.analysis.values import (
     ABSENT,
-    MANY,
     UNKNOWN,
     BoundMethod,
     Choice,
@@ -46,6 +45,7 @@ from nanlint.analysis.values import (
     FunctionRef,
     Hop,
     Instance,
+    Many,
     Mapping,
     ModuleRef,
     OneHot,
@@ -751,10 +751,12 @@ class Interpreter:
             for condition in clause.ifs:
                 self.eval(condition.test, frame)
         parts = (node.key, node.value) if isinstance(node, cst.DictComp) else (node.elt,)
+        values = []
         for part in parts:
-            self._use(self.eval(part, frame), part, node, frame)
+            values.append(self.eval(part, frame))
+            self._use(values[-1], part, node, frame)
         frame.env = saved
-        return UNKNOWN
+        return Collection(values[0]) if isinstance(node, cst.ListComp) else UNKNOWN
 
     _eval_SetComp = _eval_ListComp
     _eval_DictComp = _eval_ListComp
@@ -1176,10 +1178,14 @@ def _for_clauses(clause: cst.CompFor):
 
 
 def _layer(container: TorchModule, node: cst.Subscript, index: Any) -> Value:
+    """`self.layers[-1]`, `self.net[1:]`, `self.heads[name]` (one of them: a Choice)."""
     assert container.layers is not None
     layers = container.layers
-    many = [i for i, (layer, _) in enumerate(layers) if layer is MANY]
-    if many:  # known only before and after the layers added in a loop
+    if index is None or container.qualname == "torch.nn.ModuleDict":
+        options = [layer.item if isinstance(layer, Many) else layer for layer, _ in layers]
+        return Choice(tuple(dict.fromkeys(options))) if options else UNKNOWN
+    many = [i for i, (layer, _) in enumerate(layers) if isinstance(layer, Many)]
+    if many:  # known only before and after the layers of a comprehension or loop
         known = isinstance(index, int) and (
             0 <= index < many[0] or many[-1] - len(layers) < index < 0
         )
@@ -1190,11 +1196,8 @@ def _layer(container: TorchModule, node: cst.Subscript, index: Any) -> Value:
         and -len(layers) <= index < len(layers)
     ):
         return layers[index][0]
-    if isinstance(index, slice) and container.qualname != "torch.nn.ModuleDict":
+    if isinstance(index, slice):
         return TorchModule(container.qualname, container.ctor, container.file, (), layers[index])
-    unknown = index is None or container.qualname == "torch.nn.ModuleDict"
-    if unknown and layers and all(layer is not MANY for layer, _ in layers):
-        return Choice(tuple(layer for layer, _ in layers))
     return UNKNOWN
 
 
@@ -1255,7 +1258,7 @@ def _last_item(iterated: Value) -> Value | None:
         isinstance(iterated, TorchModule)
         and iterated.qualname != "torch.nn.ModuleDict"
         and iterated.layers
-        and iterated.layers[-1][0] is not MANY
+        and not isinstance(iterated.layers[-1][0], Many)
     ):
         return iterated.layers[-1][0]
     return None

@@ -14,12 +14,12 @@ from nanlint.analysis.imports import dotted_name
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.signatures import bind
 from nanlint.analysis.values import (
-    MANY,
     UNKNOWN,
     BoundMethod,
     Collection,
     Constant,
     External,
+    Many,
     Mapping,
     OneHot,
     Origin,
@@ -247,7 +247,7 @@ def grown_container(module: TorchModule, method: str, call: Call) -> TorchModule
         if isinstance(value, Sequence):
             added = value.items
         elif isinstance(value, Collection):
-            added = (MANY, *value.tail)
+            added = (Many(value.item), *value.tail)
     if added is None:
         return None
     layers = (*module.layers, *((layer, None) for layer in added))
@@ -271,10 +271,9 @@ def _join_tensors(call: Call) -> Value:
     joined = join_all(list(items))
     kinds = {item.kind for item in items}  # type: ignore[attr-defined]
     if kinds == {Kind.PROB_SIGMOID, Kind.SIGMOID_COMPLEMENT}:
-        # `cat([1 - p, p])`: every element is sigmoid(z) or sigmoid(-z) = 1 - sigmoid(z),
-        # and the complements lose precision first: the tensor is read as complements
+        # `cat([1 - p, p])`: every element is sigmoid(z) or 1 - sigmoid(z) = sigmoid(-z)
         sources = tuple(dict.fromkeys(s for item in items for s in item.sources))  # type: ignore[attr-defined]
-        joined = Tensor(Kind.SIGMOID_COMPLEMENT, sources)
+        joined = Tensor(Kind.PROB_SIGMOID, sources)
     if not isinstance(joined, Tensor):
         return UNKNOWN
     return joined.with_step(Step("cat", call.node, StepRole.OPAQUE, None))
@@ -310,7 +309,7 @@ def _layers(call: Call) -> tuple[tuple[Value, cst.CSTNode | None], ...] | None:
             isinstance(value, (Sequence, Collection)) and not arg.star and len(call.args) == 1
         ):
             if isinstance(value, Collection):  # unknown layers, then a known tail
-                layers.extend((item, None) for item in (MANY, *value.tail))
+                layers.extend((item, None) for item in (Many(value.item), *value.tail))
                 continue
             if not isinstance(value, Sequence):
                 return None

@@ -131,16 +131,12 @@ class _Absent(Value):
 ABSENT: Value = _Absent()
 
 
-class _Many(Value):
-    """Any number of unknown items: the start of a list grown in a loop, as a layer."""
+@dataclass(frozen=True)
+class Many(Value):
+    """Any number of layers, each `item` (UNKNOWN: unknown ones): the layers of a list built
+    by a comprehension or grown in a loop."""
 
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "MANY"
-
-
-MANY: Value = _Many()
+    item: Value
 
 
 @dataclass(frozen=True)
