@@ -919,9 +919,10 @@ class Interpreter:
         if not args or any(arg.star for arg in args):
             return UNKNOWN
         model, passed = args[0], args[1:]
-        if inputs != "*args":
-            if len(passed) != 1:
+        if inputs != "*args":  # `data_parallel(model, inputs, device_ids, ...)`
+            if not passed:
                 return UNKNOWN
+            passed = passed[:1]
             packed = passed[0].value
             if isinstance(packed, Sequence) and not packed.is_list:
                 nodes = [getattr(node, "value", passed[0].node) for node in packed.nodes]
