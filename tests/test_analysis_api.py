@@ -289,6 +289,36 @@ FOUND = [  # (name, body after HEADER, expected diagnostics)
     """,
         ["NAN102 7:47"],
     ),
+    (
+        "masked_write",
+        """
+    def loss(y, mask, t):
+        y[mask] = torch.sigmoid(y[mask])
+        return F.binary_cross_entropy_with_logits(y[mask], t[mask])
+    """,
+        ["NAN102 6:47"],
+    ),
+    (
+        "sliced_write",
+        """
+    def loss(y):
+        y[..., :4] = y[..., :4].sigmoid()
+        return -torch.log(y[..., :4])
+    """,
+        ["NAN202 6:13"],
+    ),
+    (
+        "masked_write_on_both_branches",
+        """
+    def loss(y, mask, t, flag):
+        if flag:
+            y[mask] = torch.sigmoid(y[mask])
+        else:
+            y[mask] = y[mask].sigmoid()
+        return F.binary_cross_entropy_with_logits(y[mask], t)
+    """,
+        ["NAN102 9:47"],
+    ),
 ]
 
 SILENT = [
@@ -487,6 +517,67 @@ SILENT = [
             outs.append(torch.sigmoid(q))
         outs.append(z)
         return F.binary_cross_entropy(torch.cat(outs), y)
+    """,
+    ),
+    (
+        "masked_write_read_whole",
+        """
+    def loss(y, mask, t):
+        y[mask] = torch.sigmoid(y[mask])
+        return F.binary_cross_entropy_with_logits(y, t)
+    """,
+    ),
+    (
+        "sliced_write_other_slice_read",
+        """
+    def loss(y, t):
+        y[..., :4] = y[..., :4].sigmoid()
+        return F.binary_cross_entropy_with_logits(y[..., 4:], t)
+    """,
+    ),
+    (
+        "masked_write_mask_rebound",
+        """
+    def loss(y, mask, t):
+        y[mask] = torch.sigmoid(y[mask])
+        mask = ~mask
+        return F.binary_cross_entropy_with_logits(y[mask], t)
+    """,
+    ),
+    (
+        "masked_write_tensor_rebound",
+        """
+    def loss(y, mask, t, z):
+        y[mask] = torch.sigmoid(y[mask])
+        y = z
+        return F.binary_cross_entropy_with_logits(y[mask], t)
+    """,
+    ),
+    (
+        "masked_write_on_one_branch",
+        """
+    def loss(y, mask, t, flag):
+        if flag:
+            y[mask] = torch.sigmoid(y[mask])
+        return F.binary_cross_entropy_with_logits(y[mask], t)
+    """,
+    ),
+    (
+        "masked_write_overwritten",
+        """
+    def loss(y, mask, t, z, other):
+        y[mask] = torch.sigmoid(y[mask])
+        y[other] = z
+        return F.binary_cross_entropy_with_logits(y[mask], t)
+    """,
+    ),
+    (
+        "masked_write_changed_in_place",
+        """
+    def loss(y, mask, t):
+        y[mask] = torch.sigmoid(y[mask])
+        y[mask].logit_()
+        return F.binary_cross_entropy_with_logits(y[mask], t)
     """,
     ),
 ]

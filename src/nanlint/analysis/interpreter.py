@@ -101,6 +101,8 @@ class Frame:
     context: Context | None = None  # the receiver's (class, exact) for a method
     record: bool = True  # whether facts are recorded (the primary run of a function)
     on_demand: bool = False  # a module statement of a dependency: other globals on demand
+    # `y[mask] = v`: the env key `y[mask]` holds v while y and mask keep these bindings
+    item_writes: dict[str, tuple[Binding, ...]] = field(default_factory=dict)
 
     @property
     def receiver(self) -> str | None:
@@ -595,6 +597,13 @@ class Interpreter:
         self._use(value, target, target, frame)
 
     def _bind_item(self, target: cst.Subscript, value: Value, frame: Frame) -> None:
+        if isinstance(target.value, cst.Name):
+            self._forget_items(target.value.value, frame)
+            written = self._item_key(target, frame) if isinstance(value, Tensor) else None
+            if written is not None and frame.env is not None:
+                key, bindings = written
+                frame.env = {**frame.env, key: Binding(value, frozenset({target}))}
+                frame.item_writes[key] = bindings
         container = self.eval(target.value, frame)
         key = self._constant_index(target, frame)
         if (
@@ -810,7 +819,50 @@ class Interpreter:
                 return FunctionRef(method, bound=base.instance)
         return UNKNOWN
 
+    def _item_key(
+        self, node: cst.Subscript, frame: Frame
+    ) -> tuple[str, tuple[Binding, ...]] | None:
+        """`y[mask]`, `y[..., :4]` of a local tensor, indexed by constants and local names:
+        the key its value is kept under, and the bindings it depends on."""
+        if not isinstance(node.value, cst.Name):
+            return None
+        names = [node.value.value]
+        if not _plain_index(node.slice, names):
+            return None
+        bindings = tuple(self._local_binding(name, frame) for name in names)
+        if any(binding is None for binding in bindings):
+            return None
+        return " ".join(self.module.code_for_node(node).split()), bindings  # type: ignore[return-value]
+
+    def _forget_items(self, name: str, frame: Frame) -> None:
+        """Every `name[...]` written so far may have changed (another write into `name`)."""
+        prefix = f"{name}["
+        if frame.env is not None and any(key.startswith(prefix) for key in frame.item_writes):
+            frame.env = {key: b for key, b in frame.env.items() if not key.startswith(prefix)}
+
+    def _written_item(self, node: cst.Subscript, frame: Frame) -> Value | None:
+        """What `y[mask] = v` stored, read back by the same `y[mask]` (None: nothing)."""
+        written = self._item_key(node, frame)
+        if written is None or frame.env is None:
+            return None
+        key, bindings = written
+        binding = frame.env.get(key)
+        recorded = frame.item_writes.get(key)
+        if binding is None or recorded is None:
+            return None
+        if len(recorded) != len(bindings) or any(a is not b for a, b in zip(recorded, bindings)):
+            return None
+        return binding.value
+
     def _eval_Subscript(self, node: cst.Subscript, frame: Frame) -> Value:
+        value = self._subscript(node, frame)
+        if frame.item_writes and isinstance(node.value, cst.Name):
+            written = self._written_item(node, frame)
+            if written is not None:
+                return written
+        return value
+
+    def _subscript(self, node: cst.Subscript, frame: Frame) -> Value:
         base = self.resolved(self.eval(node.value, frame))
         index = self._constant_index(node, frame)
         if isinstance(base, Tensor):
@@ -987,8 +1039,15 @@ class Interpreter:
                 self.bind_name(method.receiver_node.value, changed, call.node, frame)
             return UNKNOWN
         result = torch_calls.call_tensor_method(receiver, method.receiver_node, name, call)
-        if name.endswith("_") and isinstance(method.receiver_node, cst.Name):
-            self.bind_name(method.receiver_node.value, result, call.node, frame)
+        target = method.receiver_node
+        if name.endswith("_") and isinstance(target, cst.Name):
+            self.bind_name(target.value, result, call.node, frame)
+        elif (
+            name.endswith("_")
+            and isinstance(target, cst.Subscript)
+            and isinstance(target.value, cst.Name)
+        ):  # `y[mask].mul_(2)`
+            self._forget_items(target.value.value, frame)
         return result
 
     def _rebind(self, method: BoundMethod, grown: Value, frame: Frame) -> bool:
@@ -1145,10 +1204,39 @@ def join_envs(envs: list[Env | None]) -> Env | None:
         present = [b for b in bindings if b is not None]
         value: Value = ABSENT
         for binding in bindings:
-            value = join(value, binding.value if binding is not None else ABSENT)
+            missing = UNKNOWN if "[" in key else ABSENT  # `y[mask]` not written on a path
+            value = join(value, binding.value if binding is not None else missing)
         defs = frozenset().union(*(b.defs for b in present))
-        joined[key] = present[0] if all(b is present[0] for b in present) else Binding(value, defs)
+        same = all(b is present[0] for b in present) and ("[" not in key or None not in bindings)
+        joined[key] = present[0] if same else Binding(value, defs)
     return joined
+
+
+_INDEX_TOKENS = (
+    cst.Integer,
+    cst.Ellipsis,
+    cst.Comma,
+    cst.Colon,
+    cst.Minus,
+    cst.BaseParenthesizableWhitespace,
+    cst.TrailingWhitespace,
+)
+
+
+def _plain_index(elements, names: list[str]) -> bool:
+    """An index of constants, slices of constants and names (collected into `names`)."""
+    pending: list[cst.CSTNode] = list(elements)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, cst.Name):
+            names.append(node.value)
+        elif isinstance(node, (cst.SubscriptElement, cst.Index, cst.Slice)):
+            pending.extend(node.children)
+        elif isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+            pending.append(node.expression)
+        elif not isinstance(node, _INDEX_TOKENS):
+            return False
+    return True
 
 
 def forget(env: Env | None, keys: set[str], marker: cst.CSTNode) -> Env | None:
