@@ -319,6 +319,22 @@ FOUND = [  # (name, body after HEADER, expected diagnostics)
     """,
         ["NAN102 9:47"],
     ),
+    (
+        "namespace_parameter",
+        """
+    def lse(x, F=torch):
+        return F.log(F.exp(x).sum(1))
+    """,
+        ["NAN203 5:12"],
+    ),
+    (
+        "namespace_parameter_xp",
+        """
+    def log_p(z, xp=torch):
+        return xp.log(xp.sigmoid(z))
+    """,
+        ["NAN202 5:12"],
+    ),
 ]
 
 SILENT = [
@@ -580,6 +596,23 @@ SILENT = [
         return F.binary_cross_entropy_with_logits(y[mask], t)
     """,
     ),
+    (
+        "namespace_parameter_passed_numpy",
+        """
+    import numpy as np
+    def lse(x, F=torch):
+        return F.log(F.exp(x).sum(1))
+    lse(np.ones(3), np)
+    """,
+    ),
+    (
+        "namespace_parameter_numpy_default",
+        """
+    import numpy as np
+    def lse(x, F=np):
+        return F.log(F.exp(x).sum(1))
+    """,
+    ),
 ]
 
 
@@ -613,7 +646,16 @@ def test_no_fix_through_a_selection_join_or_power_and_the_message_says_so(name, 
 
 @pytest.mark.parametrize(
     "name",
-    ["gumbel_soft", "gumbel_hard_log", "module_list_loop", "module_dict_agreeing", "add_module"],
+    [
+        "gumbel_soft",
+        "gumbel_hard_log",
+        "module_list_loop",
+        "module_dict_agreeing",
+        "add_module",
+        "masked_write",
+        "namespace_parameter",
+        "namespace_parameter_xp",
+    ],
 )
 def test_no_edit_at_a_call_that_runs_more_than_the_activation(name):
     (diagnostic,) = diagnostics_of(_case(name))

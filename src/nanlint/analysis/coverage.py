@@ -88,6 +88,10 @@ def _selections() -> list[str]:
         f" made one-hot along `dim` by {_names('Tensor.' + m for m in api.SCATTER_METHODS)}"
         " with `(dim, index, 1)`",
         "",
+        "`y[mask] = torch.sigmoid(y[mask])`, `y[..., :4] = y[..., :4].sigmoid()`: the same"
+        " `y[mask]` / `y[..., :4]` reads the written value back while `y` and the index names"
+        " keep their bindings (any other write into `y` forgets it); `y` itself stays unknown.",
+        "",
         "Reductions take NumPy's keyword names too: "
         + ", ".join(f"`{alias}=` for `{name}=`" for alias, name in _numpy_keywords())
         + ".",
@@ -148,6 +152,8 @@ def _modules() -> list[str]:
         f"- pass-through modules: {_names(api.PASS_THROUGH_MODULES)}",
         f"- wrappers that run the wrapped model: {_names(api.MODEL_WRAPPERS)}",
         f"- calls that run a model on inputs: {_names(api.MODEL_RUNNERS)}",
+        f"- namespace parameters: `def f(x, F=torch)` with a default among {_names(api.NAMESPACES)}"
+        " is that module when no call site passes another (nothing it produces is rewritten)",
         "",
     ]
 

@@ -267,11 +267,27 @@ class Interpreter:
         for param in every:
             name = param.name.value
             value: Value = bound.get(name, UNKNOWN)
+            if name not in bound and param.default is not None:
+                value = self._namespace_default(info, name)
             if name == receiver and context is not None:
                 cls, exact = context
                 value = ClassRef(cls) if info.is_classmethod else Instance(cls, exact)
             env[name] = Binding(value, frozenset({param}))
         return env
+
+    def _namespace_default(self, info: FunctionInfo, name: str) -> Value:
+        """`def f(x, F=torch)`: the torch module, when no call site passes another one."""
+        default = self.project.defaults.get((info, name))
+        if not isinstance(default, External) or default.qualname not in api.NAMESPACES:
+            return UNKNOWN
+        for (function, _), sites in self.project.call_sites.items():
+            if function is info and (
+                sites.all_unclear
+                or name in sites.unclear
+                or any(passed.get(name, default) != default for passed in sites.passed)
+            ):
+                return UNKNOWN
+        return External(default.qualname, via_parameter=True)
 
     # -- statements ---------------------------------------------------------------------
 
@@ -944,7 +960,10 @@ class Interpreter:
             runner = api.MODEL_RUNNERS.get(api.canonical(callee.qualname))
             if runner is not None:
                 return self._run_model(runner, call, frame)
-            return torch_calls.call_external(callee.qualname, call)
+            result = torch_calls.call_external(callee.qualname, call)
+            if callee.via_parameter:
+                return _pinned(result, lambda node: node is call.node)
+            return result
         if isinstance(callee, TorchModule):
             return torch_calls.call_module(callee, call)
         if isinstance(callee, Instance):

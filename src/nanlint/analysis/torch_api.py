@@ -291,6 +291,9 @@ MODEL_WRAPPERS = frozenset(
     )
 )
 
+# Modules passed as a namespace parameter (`def f(x, F=torch)`, `xp=torch`).
+NAMESPACES = frozenset(("torch", "torch.nn.functional", "torch.special", "torch.linalg"))
+
 # Functions that run a model (or function) on inputs and return what it returns:
 # `data_parallel(model, inputs)` calls `model(*inputs)`, `checkpoint(fn, *args)` `fn(*args)`.
 MODEL_RUNNERS: dict[str, str] = {

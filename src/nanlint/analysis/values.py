@@ -149,9 +149,12 @@ class External(Value):
     """Something from outside the analysed code, by qualified name (`torch.nn.functional`)."""
 
     qualname: str
+    # reached through a parameter whose default is a torch module (`def f(x, F=torch)`):
+    # another namespace may be passed, so nothing produced by it is rewritten
+    via_parameter: bool = field(default=False, compare=False)
 
     def attribute(self, name: str) -> External:
-        return External(f"{self.qualname}.{name}")
+        return External(f"{self.qualname}.{name}", self.via_parameter)
 
 
 @dataclass(frozen=True)
