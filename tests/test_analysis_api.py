@@ -335,6 +335,32 @@ FOUND = [  # (name, body after HEADER, expected diagnostics)
     """,
         ["NAN202 5:12"],
     ),
+    (
+        "bmm_with_one_hot",
+        """
+    def nll(z, y):
+        p = F.softmax(z, dim=-1)
+        onehot = F.one_hot(y, 10).float()
+        return -torch.log(torch.bmm(p.unsqueeze(1), onehot.unsqueeze(-1)))
+    """,
+        ["NAN201 7:13"],
+    ),
+    (
+        "matmul_operator_with_one_hot",
+        """
+    def nll(z, y):
+        return -torch.log(F.softmax(z, dim=-1) @ F.one_hot(y, 10).float().T)
+    """,
+        ["NAN201 5:13"],
+    ),
+    (
+        "matmul_method_one_hot_first",
+        """
+    def nll(z, y):
+        return -torch.log(F.one_hot(y, 10).float().matmul(torch.sigmoid(z).t()))
+    """,
+        ["NAN202 5:13"],
+    ),
 ]
 
 SILENT = [
@@ -611,6 +637,21 @@ SILENT = [
     import numpy as np
     def lse(x, F=np):
         return F.log(F.exp(x).sum(1))
+    """,
+    ),
+    (
+        "matmul_along_the_wrong_dimension",
+        """
+    def nll(z, y):
+        return -torch.log(F.softmax(z, dim=-1) @ F.one_hot(y, 10).float())
+    """,
+    ),
+    (
+        "bmm_after_an_unsqueeze_of_unknown_rank",
+        """
+    def nll(z, y):
+        p = F.softmax(z, dim=-1)
+        return -torch.log(torch.bmm(p.unsqueeze(1), F.one_hot(y, 10).unsqueeze(2)))
     """,
     ),
 ]

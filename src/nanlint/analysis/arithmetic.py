@@ -37,6 +37,7 @@ OPERATORS = {
     cst.Multiply: "*",
     cst.Divide: "/",
     cst.Power: "**",
+    cst.MatrixMultiply: "@",
 }
 
 _PROBABILITIES = (Kind.PROB_SIGMOID, Kind.PROB_SOFTMAX, Kind.SIGMOID_COMPLEMENT)
@@ -57,7 +58,27 @@ def binary(
         return power(left, right, node, file, scope)
     if operator == "/":
         return _divide(left, right, node, file, scope)
+    if operator == "@":
+        return matmul(left, right, node)
     return UNKNOWN
+
+
+def matmul(left: ArgFact, right: ArgFact, node: cst.CSTNode) -> Value:
+    """`p @ one_hot` (`torch.bmm`, `torch.matmul`): selections of probabilities when the
+    one-hot mask is along the contracted dimension (the left's last, the right's -2)."""
+    one, mask = left.value, right.value
+    if isinstance(one, Tensor) and isinstance(mask, OneHot) and mask.dim == -2:
+        return _select(one, node, left.node)
+    one, mask = right.value, left.value
+    if isinstance(one, Tensor) and isinstance(mask, OneHot) and mask.dim == -1:
+        return _select(one, node, right.node)
+    return UNKNOWN
+
+
+def _select(value: Tensor, node: cst.CSTNode, operand: cst.CSTNode) -> Value:
+    if value.kind not in _PROBABILITIES:
+        return UNKNOWN
+    return value.with_step(Step("select", node, StepRole.OPAQUE, operand))
 
 
 def add(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
@@ -206,7 +227,7 @@ def _sum(value: Tensor, node: cst.CSTNode, operand: cst.CSTNode, dim: Value | No
         source.steps and source.steps[-1].op == "one_hot" and dim == Constant(source.steps[-1].dim)
         for source in value.sources
     ):
-        return value.with_step(Step("select", node, StepRole.OPAQUE, operand))
+        return _select(value, node, operand)
     summed = {Kind.EXP: Kind.SUM_EXP, Kind.SQUARE: Kind.SUM_SQUARE}.get(value.kind)
     if summed is None:
         return UNKNOWN

@@ -80,7 +80,10 @@ def _selections() -> list[str]:
         "## Selections of one probability per row",
         "",
         "`p.gather(d, y)`, `torch.gather`, `p[range(n), y]`, `p.take(...)` keep the kind (above).",
-        "`(mask * p).sum(d)` selects when `mask` is one-hot along `d` (no fix sees through it):",
+        "`(mask * p).sum(d)` selects when `mask` is one-hot along `d`, and so do the matrix"
+        f" products `p @ mask`, {_names([*api.MATMUL_FUNCTIONS, *('Tensor.' + m for m in api.MATMUL_METHODS)])}"
+        " when the mask is one-hot along the contracted dimension (`F.one_hot(y, C).T`,"
+        " `.unsqueeze(-1)`; no fix sees through any of them). One-hot masks:",
         "",
         f"- one-hot along the last dimension: {_names(api.ONE_HOT_FUNCTIONS)} (rows of "
         "`torch.eye(C)[y]`), through casts and moves",

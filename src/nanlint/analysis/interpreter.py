@@ -819,6 +819,8 @@ class Interpreter:
             return self.objects.class_attribute(base.info, name)
         if isinstance(base, SuperOf):
             return self._super_attribute(base, name)
+        if isinstance(base, OneHot) and name in api.SWAPPING:
+            return torch_calls.swapped(base)
         if isinstance(base, Tensor) and name in api.PRESERVING_ATTRIBUTES:
             return base.with_step(Step(name, node, StepRole.COMMUTES, base_node))
         if base is UNKNOWN or isinstance(

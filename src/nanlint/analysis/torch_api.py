@@ -272,6 +272,11 @@ ZEROS_FUNCTIONS = frozenset(("torch.zeros", "torch.zeros_like"))
 ZEROS_METHODS = frozenset(("new_zeros", "zero_"))
 SCATTER_METHODS = frozenset(("scatter", "scatter_"))
 SCATTER_PARAMS = ("dim", "index", "value")
+# Matrix products: `torch.bmm(p.unsqueeze(1), one_hot.unsqueeze(-1))` selects too.
+MATMUL_FUNCTIONS = frozenset(("torch.matmul", "torch.bmm"))
+MATMUL_METHODS = frozenset(("matmul", "bmm"))
+# What moves a one-hot mask's dimension: the last two swap, a new last one pushes it to -2.
+SWAPPING = frozenset(("t", "T", "mT"))
 
 PRESERVING_ATTRIBUTES = frozenset(("T", "mT", "H", "mH", "data"))
 

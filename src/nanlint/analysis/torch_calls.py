@@ -74,6 +74,9 @@ def call_external(qualname: str, call: Call) -> Value:
         return arithmetic.evaluate(operation, call.node, call.file, call.scope)
     if name in api.JOINING_FUNCTIONS:
         return _join_tensors(call)
+    if name in api.MATMUL_FUNCTIONS and len(call.args) == 2 and len(call.positional()) == 2:
+        left, right = call.positional()
+        return arithmetic.matmul(left, right, call.node)
     if name in api.ONE_HOT_FUNCTIONS:
         return OneHot(-1)
     if name in api.ZEROS_FUNCTIONS:
@@ -108,6 +111,9 @@ def call_tensor_method(
     """`x.sigmoid()`, `p.view(-1)`, ... on a tensor (or a value that may be one)."""
     if name in api.ZEROS_METHODS:
         return OneHot(None)
+    if name in api.MATMUL_METHODS and len(call.args) == 1 and len(call.positional()) == 1:
+        left = ArgFact(None, receiver_node, receiver)
+        return arithmetic.matmul(left, call.positional()[0], call.node)
     if isinstance(receiver, OneHot):
         return _one_hot_method(receiver, name, call)
     producer = api.PRODUCER_METHODS.get(name)
@@ -128,6 +134,12 @@ def _one_hot_method(mask: OneHot, name: str, call: Call) -> Value:
     """Casts and moves keep a one-hot mask; `scatter_(dim, y, 1)` into zeros makes one."""
     if name in api.SAME_LAYOUT_METHODS or name in ("long", "int", "bool", "byte"):
         return mask
+    if name in api.SWAPPING and not call.args:
+        return swapped(mask)
+    positional = call.positional()
+    if name == "unsqueeze" and len(call.args) == 1 and positional and mask.dim == -1:
+        new_dim = positional[0].value
+        return OneHot(-2) if new_dim == Constant(-1) else UNKNOWN
     if name in api.SCATTER_METHODS and mask.dim is None and len(call.args) == 3:
         bound = bind(call.args, api.SCATTER_PARAMS)
         dim, value = bound.get("dim"), bound.get("value") or bound.get("src")
@@ -141,6 +153,11 @@ def _one_hot_method(mask: OneHot, name: str, call: Call) -> Value:
         ):
             return OneHot(dim.value.value)
     return UNKNOWN
+
+
+def swapped(mask: OneHot) -> Value:
+    """A one-hot mask with its last two dimensions swapped (`.T`, `.t()`, `.mT`)."""
+    return OneHot({-1: -2, -2: -1}[mask.dim]) if mask.dim in (-1, -2) else UNKNOWN
 
 
 def _produce(
