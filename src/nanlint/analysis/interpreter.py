@@ -1002,7 +1002,7 @@ class Interpreter:
                 if len(nodes) != len(packed.items):
                     nodes = [passed[0].node] * len(packed.items)
                 passed = [ArgFact(None, node, item) for item, node in zip(packed.items, nodes)]
-        inner = torch_calls.Call(call.node, tuple(passed), call.file, call.scope)
+        inner = torch_calls.Call(call.node, tuple(passed), call.file, call.scope, model.node)
         return _pinned(self.call(model.value, inner, frame), lambda node: node is call.node)
 
     def call_function(self, ref: FunctionRef, call: torch_calls.Call, frame: Frame) -> Value:

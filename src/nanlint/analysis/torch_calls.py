@@ -47,11 +47,14 @@ class Call:
     args: tuple[ArgFact, ...]
     file: SourceFile
     scope: Any  # the FunctionInfo being evaluated, or None at module level
+    callee: cst.BaseExpression | None = (
+        None  # what is called, when not `node.func` (a runner's model)
+    )
 
     @property
     def callee_text(self) -> str:
         """The callee as written (`self.head`), for labels (only built when one is needed)."""
-        func = self.node.func
+        func = self.callee if self.callee is not None else self.node.func
         return dotted_name(func) or "the module"
 
     def positional(self) -> list[ArgFact]:
