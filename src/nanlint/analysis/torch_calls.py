@@ -47,9 +47,8 @@ class Call:
     args: tuple[ArgFact, ...]
     file: SourceFile
     scope: Any  # the FunctionInfo being evaluated, or None at module level
-    callee: cst.BaseExpression | None = (
-        None  # what is called, when not `node.func` (a runner's model)
-    )
+    # what is called, when not `node.func` (the model `data_parallel(model, x)` runs)
+    callee: cst.BaseExpression | None = None
 
     @property
     def callee_text(self) -> str:
