@@ -404,6 +404,13 @@ SILENT = [
     """,
     ),
     (
+        "negated_power",
+        """
+    def f(z, t):
+        return torch.log(F.softmax(z, -1) ** (-t))
+    """,
+    ),
+    (
         "negative_power",
         """
     def f(z):

@@ -137,6 +137,7 @@ def power(base: ArgFact, exponent: ArgFact, node: cst.CSTNode, file: Any, scope:
         and value.kind in _PROBABILITIES
         and not isinstance(power, Tensor)
         and (not isinstance(power, Constant) or _positive(power))
+        and _negated(exponent.node) is None  # `p ** (-t)` grows to inf, not to 0
     ):  # `p ** t` (t > 0) is in [0, 1] and underflows where p does: log(p ** t) = t log(p)
         return value.with_step(Step("pow", node, StepRole.OPAQUE, base.node))
     return UNKNOWN
