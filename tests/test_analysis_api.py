@@ -404,6 +404,13 @@ SILENT = [
     """,
     ),
     (
+        "gumbel_sample_as_probs",
+        """
+    def sample(z):
+        return torch.distributions.Categorical(probs=F.gumbel_softmax(z, tau=0.5))
+    """,
+    ),
+    (
         "negated_power",
         """
     def f(z, t):

@@ -101,6 +101,11 @@ PRODUCER_FUNCTIONS: dict[str, Producer] = {
     "torch.square": _SQUARE,
 }
 
+# Producers of random samples: no logits stand behind them.
+SAMPLERS = frozenset(
+    name for name, producer in PRODUCER_FUNCTIONS.items() if not producer.removable
+)
+
 # Tensor methods: the receiver is the input, so `params` starts after it.
 PRODUCER_METHODS: dict[str, Producer] = {
     "sigmoid": Producer(Kind.PROB_SIGMOID, "sigmoid", ()),
