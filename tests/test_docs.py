@@ -49,3 +49,10 @@ def test_the_fix_column_shows_what_the_rules_examples_fix():
     assert fix_summary("NAN102") == "sometimes available (unsafe)"
     assert fix_summary("NAN203") == "sometimes available (safe)"
     assert fix_summary("NAN501") == "display-only (never applied)"
+
+
+def test_torch_api_page_is_not_stale():
+    from nanlint.analysis.coverage import markdown
+
+    page = ROOT / "docs" / "torch-api.md"
+    assert page.read_text() == markdown(), "regenerate with: python scripts/generate_api_page.py"

@@ -155,4 +155,6 @@ def test_paths_are_shown_from_where_nanlint_run_started(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, arguments)
     assert result.exit_code == 1, result.output
     report = (tmp_path / "report.txt").read_text()
-    assert report.startswith("moves.py:5:1: NAN101 Sigmoid probabilities reach `F.binary_cross_entropy`")
+    assert report.startswith(
+        "moves.py:5:1: NAN101 Sigmoid probabilities reach `F.binary_cross_entropy`"
+    )

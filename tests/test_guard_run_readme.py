@@ -53,9 +53,7 @@ def test_the_guard_snippet_prints_what_the_readme_shows_and_its_decorator_raises
 def test_the_pytest_plugin_reports_what_the_readme_shows(tmp_path):
     project = readme.write_project(tmp_path, {"test_detection.py": FILES["test_detection.py"]})
     (command,) = (line for line in readme.commands(SECTION) if line.startswith("pytest "))
-    plugin = command.replace(
-        "pytest ", "python -m pytest -p no:cacheprovider "
-    )
+    plugin = command.replace("pytest ", "python -m pytest -p no:cacheprovider ")
     done = readme.shell(plugin, project)
     assert done.returncode == 1, done.stdout
     report = _shown("=").split("\n", 1)[1]  # below the title, whose width is the terminal's

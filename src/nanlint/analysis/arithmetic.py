@@ -15,12 +15,13 @@ import libcst as cst
 from nanlint.analysis.facts import ArgFact
 from nanlint.analysis.kinds import COMPLEMENTS, EPS_LIMIT, LINEAR_PROBABILITIES, Kind
 from nanlint.analysis.operations import OperationCall
-from nanlint.analysis.signatures import bind
+from nanlint.analysis.signatures import bind_torch
 from nanlint.analysis.torch_api import OPERATIONS
 from nanlint.analysis.values import (
     UNKNOWN,
     BoundMethod,
     Constant,
+    OneHot,
     Origin,
     Removal,
     Source,
@@ -36,6 +37,7 @@ OPERATORS = {
     cst.Multiply: "*",
     cst.Divide: "/",
     cst.Power: "**",
+    cst.MatrixMultiply: "@",
 }
 
 
@@ -53,7 +55,27 @@ def binary(
         return power(left, right, node, file, scope)
     if operator == "/":
         return _divide(left, right, node, file, scope)
+    if operator == "@":
+        return matmul(left, right, node)
     return UNKNOWN
+
+
+def matmul(left: ArgFact, right: ArgFact, node: cst.CSTNode) -> Value:
+    """`p @ one_hot` (`torch.bmm`, `torch.matmul`): selections of probabilities when the
+    one-hot mask is along the contracted dimension (the left's last, the right's -2)."""
+    one, mask = left.value, right.value
+    if isinstance(one, Tensor) and isinstance(mask, OneHot) and mask.dim == -2:
+        return _select(one, node, left.node)
+    one, mask = right.value, left.value
+    if isinstance(one, Tensor) and isinstance(mask, OneHot) and mask.dim == -1:
+        return _select(one, node, right.node)
+    return UNKNOWN
+
+
+def _select(value: Tensor, node: cst.CSTNode, operand: cst.CSTNode) -> Value:
+    if value.kind not in LINEAR_PROBABILITIES:
+        return UNKNOWN
+    return value.with_step(Step("select", node, StepRole.OPAQUE, operand))
 
 
 def add(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
@@ -84,6 +106,15 @@ def subtract(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope:
 
 
 def _multiply(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
+    for one, other in ((left, right), (right, left)):
+        mask, value = other.value, one.value
+        if (
+            isinstance(mask, OneHot)
+            and mask.dim is not None
+            and isinstance(value, Tensor)
+            and value.kind in LINEAR_PROBABILITIES
+        ):  # `one_hot * p`: zeros but for the probability of each row's class
+            return value.with_step(Step("one_hot", node, StepRole.OPAQUE, one.node, mask.dim))
     if (
         isinstance(left.node, cst.Name)
         and isinstance(right.node, cst.Name)
@@ -97,7 +128,21 @@ def _multiply(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope
 def power(base: ArgFact, exponent: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
     if is_number(exponent, 2) and _maybe_tensor(base.value):
         return _produced(Kind.SQUARE, "x ** 2", node, base.node, file, scope)
+    value, power = base.value, exponent.value
+    if (
+        isinstance(value, Tensor)
+        and value.kind in LINEAR_PROBABILITIES
+        and not isinstance(power, Tensor)
+        and (not isinstance(power, Constant) or _positive(power))
+        and _negated(exponent.node) is None  # `p ** (-t)` grows to inf, not to 0
+    ):  # `p ** t` (t > 0) is in [0, 1] and underflows where p does: log(p ** t) = t log(p)
+        return value.with_step(Step("pow", node, StepRole.OPAQUE, base.node))
     return UNKNOWN
+
+
+def _positive(value: Constant) -> bool:
+    number = value.value
+    return isinstance(number, (int, float)) and not isinstance(number, bool) and number > 0
 
 
 def _divide(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
@@ -146,7 +191,7 @@ def sum_arguments(step: Step) -> dict[str, cst.BaseExpression]:
     args = [
         ArgFact(a.keyword.value if a.keyword else None, a.value, UNKNOWN, a.star) for a in call.args
     ]
-    return {name: arg.node for name, arg in bind(args, params).items() if name != "input"}
+    return {name: arg.node for name, arg in bind_torch(args, params).items() if name != "input"}
 
 
 def evaluate(operation: OperationCall, node: cst.CSTNode, file: Any, scope: Any) -> Value:
@@ -156,7 +201,8 @@ def evaluate(operation: OperationCall, node: cst.CSTNode, file: Any, scope: Any)
         return UNKNOWN
     bound = operation.bound
     if operation.name == "sum" and isinstance(tensor.value, Tensor):
-        return _sum(tensor.value, node, tensor.node)
+        dim = bound["dim"].value if "dim" in bound else None
+        return _sum(tensor.value, node, tensor.node, dim)
     if operation.name == "add" and "other" in bound and "alpha" not in bound:
         return add(tensor, bound["other"], node, file, scope)
     if operation.name == "sub" and "other" in bound and "alpha" not in bound:
@@ -172,8 +218,14 @@ def evaluate(operation: OperationCall, node: cst.CSTNode, file: Any, scope: Any)
     return UNKNOWN
 
 
-def _sum(value: Tensor, node: cst.CSTNode, operand: cst.CSTNode) -> Value:
-    """Exponentials and squares become their sums; other sums are unknown."""
+def _sum(value: Tensor, node: cst.CSTNode, operand: cst.CSTNode, dim: Value | None) -> Value:
+    """Exponentials and squares become their sums, a one-hot selection along its dimension
+    the selected probabilities; other sums are unknown."""
+    if value.kind in LINEAR_PROBABILITIES and all(
+        source.steps and source.steps[-1].op == "one_hot" and dim == Constant(source.steps[-1].dim)
+        for source in value.sources
+    ):
+        return _select(value, node, operand)
     summed = {Kind.EXP: Kind.SUM_EXP, Kind.SQUARE: Kind.SUM_SQUARE}.get(value.kind)
     if summed is None:
         return UNKNOWN
@@ -258,4 +310,4 @@ def is_number(arg: ArgFact, number: float) -> bool:
 
 
 def _maybe_tensor(value: Value) -> bool:
-    return value is UNKNOWN or isinstance(value, Tensor)
+    return value is UNKNOWN or isinstance(value, (Tensor, OneHot))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
@@ -40,6 +40,7 @@ from nanlint.analysis.facts import (
     WithItem,
 )
 from nanlint.analysis.imports import ImportTable, import_bindings
+from nanlint.analysis.names import within
 from nanlint.analysis.objects import (
     Context,
     ObjectModel,
@@ -52,6 +53,7 @@ from nanlint.analysis.values import (
     ABSENT,
     UNKNOWN,
     BoundMethod,
+    Choice,
     ClassRef,
     Collection,
     Constant,
@@ -59,10 +61,13 @@ from nanlint.analysis.values import (
     FunctionRef,
     Hop,
     Instance,
+    Many,
     Mapping,
     ModuleRef,
+    OneHot,
     OneOf,
     ProjectName,
+    Removal,
     Sequence,
     Step,
     StepRole,
@@ -70,6 +75,7 @@ from nanlint.analysis.values import (
     Tensor,
     TorchModule,
     Value,
+    concatenate,
     is_flag,
     join,
     join_all,
@@ -107,6 +113,8 @@ class Frame:
     context: Context | None = None  # the receiver's (class, exact) for a method
     record: bool = True  # whether facts are recorded (the primary run of a function)
     on_demand: bool = False  # a module statement of a dependency: other globals on demand
+    # `y[mask] = v`: the env key `y[mask]` holds v while y and mask keep these bindings
+    item_writes: dict[str, tuple[Binding, ...]] = field(default_factory=dict)
 
     @property
     def receiver(self) -> str | None:
@@ -282,11 +290,27 @@ class Interpreter:
         for param in every:
             name = param.name.value
             value: Value = bound.get(name, UNKNOWN)
+            if name not in bound and param.default is not None:
+                value = self._namespace_default(info, name)
             if name == receiver and context is not None:
                 cls, exact = context
                 value = ClassRef(cls) if info.is_classmethod else Instance(cls, exact)
             env[name] = Binding(value, frozenset({param}))
         return env
+
+    def _namespace_default(self, info: FunctionInfo, name: str) -> Value:
+        """`def f(x, F=torch)`: the torch module, when no call site passes another one."""
+        default = self.project.defaults.get((info, name))
+        if not isinstance(default, External) or default.qualname not in api.NAMESPACES:
+            return UNKNOWN
+        for (function, _), sites in self.project.call_sites.items():
+            if function is info and (
+                sites.all_unclear
+                or name in sites.unclear
+                or any(passed.get(name, default) != default for passed in sites.passed)
+            ):
+                return UNKNOWN
+        return External(default.qualname, via_parameter=True)
 
     # -- statements ---------------------------------------------------------------------
 
@@ -333,6 +357,8 @@ class Interpreter:
         for value, child in ((current, node.target), (operand, node.value)):
             self._use(value, child, node, frame)
         result = UNKNOWN
+        if isinstance(node.operator, cst.AddAssign):  # `layers += [nn.Sigmoid()]`
+            result = concatenate(current, operand)
         if isinstance(node.operator, cst.SubtractAssign):  # `x -= x.max(...)`: a shift
             left, right = ArgFact(None, node.target, current), ArgFact(None, node.value, operand)
             result = arithmetic.subtract(left, right, node, self.source, frame.info)
@@ -407,7 +433,37 @@ class Interpreter:
         items = list_items(iterated) if isinstance(iterated, (Sequence, Collection)) else ()
         if not items:
             self._use(iterated, node.iter, node, frame)
+        before = frame.env
         self._loop(node, frame, target=node.target, item=join_all(list(items)))
+        last = _last_item(iterated)
+        if last is not None and before is not None and not _leaves_early(node):
+            self._after_last_iteration(node, frame, before, last)
+
+    def _after_last_iteration(self, node: cst.For, frame: Frame, before: Env, last: Value) -> None:
+        """A loop over a known, non-empty sequence ends with its last item: what the body
+        assigns is what the last iteration assigned (`for layer in self.layers: x = layer(x)`
+        leaves the last layer's output). The body runs once more for it, recording nothing."""
+        assigned = set(self.scopes.assigned_in(node, _body(node))) | set(target_keys(node.target))
+        after, record = frame.env, frame.record
+        frame.env, frame.record = forget(before, assigned, node), False
+        self.bind_target(node.target, last, frame)
+        frame.loops.append(_LoopExits())
+        try:
+            self.exec_statement(node.body, frame)
+        finally:
+            exits = frame.loops.pop()
+            frame.record = record
+        final = join_envs([frame.env, *exits.continues])
+        frame.env = after
+        if final is None or after is None:
+            return
+        inside = within(node.body)
+        updated = dict(after)
+        for key in assigned:
+            binding = final.get(key)
+            if binding is not None:
+                updated[key] = Binding(_pinned(binding.value, inside), binding.defs)
+        frame.env = updated
 
     def _exec_While(self, node: cst.While, frame: Frame) -> None:
         self._loop(node, frame, test=node.test)
@@ -580,6 +636,13 @@ class Interpreter:
         self._use(value, target, target, frame)
 
     def _bind_item(self, target: cst.Subscript, value: Value, frame: Frame) -> None:
+        if isinstance(target.value, cst.Name):
+            self._forget_items(target.value.value, frame)
+            written = self._item_key(target, frame) if isinstance(value, Tensor) else None
+            if written is not None and frame.env is not None:
+                key, bindings = written
+                frame.env = {**frame.env, key: Binding(value, frozenset({target}))}
+                frame.item_writes[key] = bindings
         container = self.eval(target.value, frame)
         key = self._constant_index(target, frame)
         if (
@@ -654,7 +717,9 @@ class Interpreter:
         right = ArgFact(None, node.right, self.eval(node.right, frame))
         operator = arithmetic.OPERATORS.get(type(node.operator))
         result = UNKNOWN
-        if operator is not None:
+        if operator == "+" and _is_list_like(left.value) and _is_list_like(right.value):
+            result = concatenate(left.value, right.value)
+        elif operator is not None:
             result = arithmetic.binary(operator, left, right, node, self.source, frame.info)
             if frame.record:
                 self.analysis.operations[node] = OpFact(
@@ -756,10 +821,12 @@ class Interpreter:
             for condition in clause.ifs:
                 self.eval(condition.test, frame)
         parts = (node.key, node.value) if isinstance(node, cst.DictComp) else (node.elt,)
+        values = []
         for part in parts:
-            self._use(self.eval(part, frame), part, node, frame)
+            values.append(self.eval(part, frame))
+            self._use(values[-1], part, node, frame)
         frame.env = saved
-        return UNKNOWN
+        return Collection(values[0]) if isinstance(node, cst.ListComp) else UNKNOWN
 
     _eval_SetComp = _eval_ListComp
     _eval_DictComp = _eval_ListComp
@@ -801,9 +868,13 @@ class Interpreter:
             return join_all([self.attribute(o, base_node, name, node) for o in base.options])
         if isinstance(base, SuperOf):
             return self._super_attribute(base, name)
+        if isinstance(base, OneHot) and name in api.SWAPPING:
+            return torch_calls.swapped(base)
         if isinstance(base, Tensor) and name in api.PRESERVING_ATTRIBUTES:
             return base.with_step(Step(name, node, StepRole.COMMUTES, base_node))
-        if base is UNKNOWN or isinstance(base, (Tensor, TorchModule, Sequence, Mapping)):
+        if base is UNKNOWN or isinstance(
+            base, (Tensor, TorchModule, Sequence, Collection, Mapping, OneHot)
+        ):
             return BoundMethod(base, base_node, name)
         return UNKNOWN
 
@@ -815,19 +886,68 @@ class Interpreter:
                 return FunctionRef(method, bound=base.instance)
         return UNKNOWN
 
+    def _item_key(
+        self, node: cst.Subscript, frame: Frame
+    ) -> tuple[str, tuple[Binding, ...]] | None:
+        """`y[mask]`, `y[..., :4]` of a local tensor, indexed by constants and local names:
+        the key its value is kept under, and the bindings it depends on."""
+        if not isinstance(node.value, cst.Name):
+            return None
+        names = [node.value.value]
+        if not _plain_index(node.slice, names):
+            return None
+        bindings = tuple(self._local_binding(name, frame) for name in names)
+        if any(binding is None for binding in bindings):
+            return None
+        return " ".join(self.module.code_for_node(node).split()), bindings  # type: ignore[return-value]
+
+    def _forget_items(self, name: str, frame: Frame) -> None:
+        """Every `name[...]` written so far may have changed (another write into `name`)."""
+        prefix = f"{name}["
+        if frame.env is not None and any(key.startswith(prefix) for key in frame.item_writes):
+            frame.env = {key: b for key, b in frame.env.items() if not key.startswith(prefix)}
+
+    def _written_item(self, node: cst.Subscript, frame: Frame) -> Value | None:
+        """What `y[mask] = v` stored, read back by the same `y[mask]` (None: nothing)."""
+        written = self._item_key(node, frame)
+        if written is None or frame.env is None:
+            return None
+        key, bindings = written
+        binding = frame.env.get(key)
+        recorded = frame.item_writes.get(key)
+        if binding is None or recorded is None:
+            return None
+        if len(recorded) != len(bindings) or any(a is not b for a, b in zip(recorded, bindings)):
+            return None
+        return binding.value
+
     def _eval_Subscript(self, node: cst.Subscript, frame: Frame) -> Value:
+        value = self._subscript(node, frame)
+        if frame.item_writes and isinstance(node.value, cst.Name):
+            written = self._written_item(node, frame)
+            if written is not None:
+                return written
+        return value
+
+    def _subscript(self, node: cst.Subscript, frame: Frame) -> Value:
         base = self.resolved(self.eval(node.value, frame))
         index = self._constant_index(node, frame)
         if isinstance(base, Tensor):
             return base.with_step(Step("index", node, StepRole.COMMUTES, node.value))
+        if isinstance(base, OneHot) and base.dim == -1 and _selects_rows(node):
+            return base
         if (
             isinstance(base, Sequence)
             and isinstance(index, int)
             and -len(base.items) <= index < len(base.items)
         ):
             return base.items[index]
+        if isinstance(base, Sequence) and isinstance(index, slice):
+            return Sequence(base.items[index], is_list=base.is_list)
         if isinstance(base, Collection):
-            return base.item
+            if isinstance(index, int) and -len(base.tail) <= index < 0:
+                return base.tail[index]
+            return join_all(list(list_items(base)))
         if isinstance(base, Mapping) and index is not None:
             return base.get(index)
         if isinstance(base, (Sequence, Mapping)):  # `MODELS[name]`: any item, used anywhere
@@ -892,7 +1012,13 @@ class Interpreter:
                 receiver = frame.receiver
                 binding = (frame.env or {}).get(receiver) if receiver else None
                 return SuperOf(frame.info.cls, binding.value if binding else UNKNOWN)
-            return torch_calls.call_external(callee.qualname, call)
+            runner = api.MODEL_RUNNERS.get(api.canonical(callee.qualname))
+            if runner is not None:
+                return self._run_model(runner, call, frame)
+            result = torch_calls.call_external(callee.qualname, call)
+            if callee.via_parameter:
+                return _pinned(result, lambda node: node is call.node)
+            return result
         if isinstance(callee, TorchModule):
             return torch_calls.call_module(callee, call)
         if isinstance(callee, Instance):
@@ -909,7 +1035,30 @@ class Interpreter:
             return join_all([self.call(option, call, frame) for option in callee.options])
         if isinstance(callee, BoundMethod):
             return self._call_method(callee, call, frame)
+        if isinstance(callee, Choice):
+            results = [self.call(option, call, frame) for option in callee.options]
+            return _pinned(join_all(results), lambda node: node is call.node)
         return UNKNOWN
+
+    def _run_model(self, inputs: str, call: torch_calls.Call, frame: Frame) -> Value:
+        """`data_parallel(model, inputs)`, `checkpoint(fn, *args)`: what the model returns.
+        An activation produced by the model call itself cannot be edited at this call."""
+        args = [arg for arg in call.args if arg.keyword is None]
+        if not args or any(arg.star for arg in args):
+            return UNKNOWN
+        model, passed = args[0], args[1:]
+        if inputs != "*args":  # `data_parallel(model, inputs, device_ids, ...)`
+            if not passed:
+                return UNKNOWN
+            passed = passed[:1]
+            packed = passed[0].value
+            if isinstance(packed, Sequence) and not packed.is_list:
+                nodes = [getattr(node, "value", passed[0].node) for node in packed.nodes]
+                if len(nodes) != len(packed.items):
+                    nodes = [passed[0].node] * len(packed.items)
+                passed = [ArgFact(None, node, item) for item, node in zip(packed.items, nodes)]
+        inner = torch_calls.Call(call.node, tuple(passed), call.file, call.scope, model.node)
+        return _pinned(self.call(model.value, inner, frame), lambda node: node is call.node)
 
     def call_function(self, ref: FunctionRef, call: torch_calls.Call, frame: Frame) -> Value:
         """A call of a project function: bind the call site, return its summary."""
@@ -988,7 +1137,9 @@ class Interpreter:
             if name == "forward":
                 return torch_calls.call_module(receiver, call)
             if name in api.MUTATING_METHODS and receiver.ctor is not None:
-                self.analysis.mutated_containers.add(receiver.ctor)  # even in a secondary run
+                grown = torch_calls.grown_container(receiver, name, call)
+                if grown is None or not self._rebind(method, grown, frame):
+                    self.analysis.mutated_containers.add(receiver.ctor)  # even in a secondary run
             return UNKNOWN
         if name in ("append", "extend", "insert") and self._attribute_list(method, call, frame):
             return UNKNOWN
@@ -997,11 +1148,48 @@ class Interpreter:
         if isinstance(receiver, Mapping):
             if name == "get" and call.args and isinstance(call.args[0].value, Constant):
                 return receiver.get(call.args[0].value.value)
+            if name in _DICT_MUTATORS and isinstance(method.receiver_node, cst.Name):
+                changed = _updated(receiver, call) if name == "update" else UNKNOWN
+                self.bind_name(method.receiver_node.value, changed, call.node, frame)
             return UNKNOWN
         result = torch_calls.call_tensor_method(receiver, method.receiver_node, name, call)
-        if name.endswith("_") and isinstance(method.receiver_node, cst.Name):
-            self.bind_name(method.receiver_node.value, result, call.node, frame)
+        target = method.receiver_node
+        if name.endswith("_") and isinstance(target, cst.Name):
+            self.bind_name(target.value, result, call.node, frame)
+        elif (
+            name.endswith("_")
+            and isinstance(target, cst.Subscript)
+            and isinstance(target.value, cst.Name)
+        ):  # `y[mask].mul_(2)`
+            self._forget_items(target.value.value, frame)
         return result
+
+    def _rebind(self, method: BoundMethod, grown: Value, frame: Frame) -> bool:
+        """A container changed in place (`net.append(m)`, `self.net.add_module(n, m)`) where
+        it is known: a local variable, or an attribute this very method assigned."""
+        target = method.receiver_node
+        if isinstance(target, cst.Name) and self._local_binding(target.value, frame) is not None:
+            self.bind_name(target.value, grown, method.receiver_node, frame)
+            return True
+        if not (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == frame.receiver
+            and frame.context is not None
+            and frame.info is not None
+        ):
+            return False
+        key = f"{frame.receiver}.{target.attr.value}"
+        binding = (frame.env or {}).get(key)
+        if binding is None or binding.value != method.receiver:
+            return False
+        objects = self.owner(frame.info).objects
+        if not objects.replace_write(
+            frame.context, frame.info, target.attr.value, binding.value, grown
+        ):
+            return False
+        self.bind_name(key, grown, target, frame)
+        return True
 
     def _list_method(self, method: BoundMethod, call: torch_calls.Call, frame: Frame) -> Value:
         """`outputs.append(p)` on a local list keeps what the list holds known."""
@@ -1010,9 +1198,14 @@ class Interpreter:
             return UNKNOWN
         receiver = method.receiver
         added = _added_items(method.name, call)
+        extension = _extension(method.name, call)
         if isinstance(receiver, Sequence) and method.name == "append" and added is not None:
             nodes = receiver.nodes or (None,) * len(receiver.items)
             grown = Sequence((*receiver.items, *added), (*nodes, None), is_list=receiver.is_list)
+        elif isinstance(receiver, Collection) and method.name == "append" and added is not None:
+            grown = Collection(receiver.item, (*receiver.tail, *added))
+        elif extension is not None and concatenate(receiver, extension) is not UNKNOWN:
+            grown = concatenate(receiver, extension)
         elif added is not None:
             grown = Collection(join_all([*list_items(receiver), *added]))
         else:
@@ -1128,10 +1321,39 @@ def join_envs(envs: list[Env | None]) -> Env | None:
         present = [b for b in bindings if b is not None]
         value: Value = ABSENT
         for binding in bindings:
-            value = join(value, binding.value if binding is not None else ABSENT)
+            missing = UNKNOWN if "[" in key else ABSENT  # `y[mask]` not written on a path
+            value = join(value, binding.value if binding is not None else missing)
         defs = frozenset().union(*(b.defs for b in present))
-        joined[key] = present[0] if all(b is present[0] for b in present) else Binding(value, defs)
+        same = all(b is present[0] for b in present) and ("[" not in key or None not in bindings)
+        joined[key] = present[0] if same else Binding(value, defs)
     return joined
+
+
+_INDEX_TOKENS = (
+    cst.Integer,
+    cst.Ellipsis,
+    cst.Comma,
+    cst.Colon,
+    cst.Minus,
+    cst.BaseParenthesizableWhitespace,
+    cst.TrailingWhitespace,
+)
+
+
+def _plain_index(elements, names: list[str]) -> bool:
+    """An index of constants, slices of constants and names (collected into `names`)."""
+    pending: list[cst.CSTNode] = list(elements)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, cst.Name):
+            names.append(node.value)
+        elif isinstance(node, (cst.SubscriptElement, cst.Index, cst.Slice)):
+            pending.extend(node.children)
+        elif isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+            pending.append(node.expression)
+        elif not isinstance(node, _INDEX_TOKENS):
+            return False
+    return True
 
 
 def forget(env: Env | None, keys: set[str], marker: cst.CSTNode) -> Env | None:
@@ -1162,15 +1384,25 @@ def _for_clauses(clause: cst.CompFor):
 
 
 def _layer(container: TorchModule, node: cst.Subscript, index: Any) -> Value:
+    """`self.layers[-1]`, `self.net[1:]`, `self.heads[name]` (one of them: a Choice)."""
     assert container.layers is not None
     layers = container.layers
+    if index is None or container.qualname == "torch.nn.ModuleDict":
+        options = [layer.item if isinstance(layer, Many) else layer for layer, _ in layers]
+        return Choice(tuple(dict.fromkeys(options))) if options else UNKNOWN
+    many = [i for i, (layer, _) in enumerate(layers) if isinstance(layer, Many)]
+    if many:  # known only before and after the layers of a comprehension or loop
+        known = isinstance(index, int) and (
+            0 <= index < many[0] or many[-1] - len(layers) < index < 0
+        )
+        return layers[index][0] if known else UNKNOWN
     if (
         container.ctor is not None
         and isinstance(index, int)
         and -len(layers) <= index < len(layers)
     ):
         return layers[index][0]
-    if isinstance(index, slice) and container.qualname == "torch.nn.Sequential":
+    if isinstance(index, slice):
         return TorchModule(container.qualname, container.ctor, container.file, (), layers[index])
     return UNKNOWN
 
@@ -1215,6 +1447,57 @@ def _with_hop(value: Value, hop: Hop) -> Value:
             tuple(_with_hop(item, hop) for item in value.items), value.nodes, value.is_list
         )
     return value
+
+
+def _selects_rows(node: cst.Subscript) -> bool:
+    """`eye[y]`: one index of the first dimension (the rows of a one-hot stay one-hot)."""
+    return len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index)
+
+
+def _last_item(iterated: Value) -> Value | None:
+    """What the last iteration over a known, non-empty sequence binds (None: unknown)."""
+    if isinstance(iterated, Sequence) and iterated.items:
+        return iterated.items[-1]
+    if isinstance(iterated, Collection) and iterated.tail:
+        return iterated.tail[-1]
+    if (
+        isinstance(iterated, TorchModule)
+        and iterated.qualname != "torch.nn.ModuleDict"
+        and iterated.layers
+        and not isinstance(iterated.layers[-1][0], Many)
+    ):
+        return iterated.layers[-1][0]
+    return None
+
+
+def _leaves_early(loop: cst.For) -> bool:
+    """Whether the body can end the loop (or the function) before the last item."""
+
+    def leaves(node: cst.CSTNode, nested: bool) -> bool:
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return False
+        if isinstance(node, (cst.Return, cst.Yield)) or (
+            isinstance(node, cst.Break) and not nested
+        ):
+            return True
+        nested = nested or isinstance(node, (cst.For, cst.While))
+        return any(leaves(child, nested) for child in node.children)
+
+    return loop.orelse is not None or leaves(loop.body, False)
+
+
+def _pinned(value: Value, where) -> Value:
+    """`value` with the calls it was produced by at nodes `where` accepts marked as not
+    editable: such a call runs something else too (every layer of a loop, a whole model)."""
+    if not isinstance(value, Tensor):
+        return value
+    sources = tuple(
+        replace(source, origin=replace(source.origin, removal=Removal.NONE, operand=None))
+        if source.origin.removal is Removal.CALL and where(source.origin.node)
+        else source
+        for source in value.sources
+    )
+    return Tensor(value.kind, sources)
 
 
 _BENIGN_CALLS = frozenset(
@@ -1322,6 +1605,39 @@ def _added_items(method: str, call) -> tuple[Value, ...] | None:
         items = list_items(args[0].value)
         return items or None
     return None
+
+
+_DICT_MUTATORS = frozenset(("update", "pop", "popitem", "clear", "setdefault"))
+
+
+def _updated(mapping: Mapping, call) -> Value:
+    """`d.update(other)` / `d.update(key=value)` of a dict whose keys are known."""
+    added: list[tuple[Any, Value]] = []
+    for arg in call.args:
+        if arg.star:
+            return UNKNOWN
+        if arg.keyword is not None:
+            added.append((arg.keyword, arg.value))
+        elif isinstance(arg.value, Mapping):
+            added.extend(arg.value.items)
+        else:
+            return UNKNOWN
+    keys = {key for key, _ in added}
+    kept = tuple((key, value) for key, value in mapping.items if key not in keys)
+    return Mapping((*kept, *added))
+
+
+def _extension(method: str, call) -> Value | None:
+    """The list `extend(xs)` adds, when it is one."""
+    args = [arg for arg in call.args if not arg.star and arg.keyword is None]
+    if method == "extend" and len(args) == 1 and _is_list_like(args[0].value):
+        value = args[0].value
+        return Sequence(value.items, is_list=True) if isinstance(value, Sequence) else value
+    return None
+
+
+def _is_list_like(value: Value) -> bool:
+    return isinstance(value, (Sequence, Collection))
 
 
 def _number(text: str, kind):

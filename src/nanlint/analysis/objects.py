@@ -169,6 +169,19 @@ class ObjectModel:
         key = (cls, True) if exact else method.cls
         self.attribute_writes.setdefault((key, name), []).append(value)
 
+    def replace_write(
+        self, context: Context, method: FunctionInfo, name: str, old: Value, new: Value
+    ) -> bool:
+        """`self.name`, assigned `old` earlier in `method`, changed in place into `new`
+        (`self.net.add_module(...)`): what the attribute holds from then on."""
+        cls, exact = context
+        key = ((cls, True) if exact else method.cls, name)
+        values = self.attribute_writes.get(key, [])
+        if old not in values:
+            return False
+        self.attribute_writes[key] = [new if value == old else value for value in values]
+        return True
+
     # -- calls ------------------------------------------------------------------------------
 
     def call_method_of(self, instance: Instance, names: tuple[str, ...]) -> FunctionRef | None:

@@ -10,7 +10,7 @@ import libcst as cst
 from nanlint.analysis import torch_api as api
 from nanlint.analysis.facts import ArgFact, CallFact, FileAnalysis
 from nanlint.analysis.names import assigned_values
-from nanlint.analysis.signatures import bind
+from nanlint.analysis.signatures import bind_torch
 from nanlint.analysis.values import UNKNOWN, BoundMethod, External, StepRole, Tensor, Value
 
 
@@ -28,14 +28,14 @@ def match(callee: Value, args: Sequence[ArgFact]) -> OperationCall | None:
     if isinstance(callee, External):
         key = api.OPERATION_BY_FUNCTION.get(api.canonical(callee.qualname))
         if key is not None:
-            bound = bind(args, api.OPERATIONS[key].params)
+            bound = bind_torch(args, api.OPERATIONS[key].params)
             return OperationCall(key, bound.pop("input", None), bound, method=False)
     elif isinstance(callee, BoundMethod) and (
         callee.receiver is UNKNOWN or isinstance(callee.receiver, Tensor)
     ):
         key = api.OPERATION_BY_METHOD.get(callee.name)
         if key is not None:
-            bound = bind(args, api.OPERATIONS[key].params[1:])
+            bound = bind_torch(args, api.OPERATIONS[key].params[1:])
             receiver = ArgFact(None, callee.receiver_node, callee.receiver)
             return OperationCall(key, receiver, bound, method=True)
     return None

@@ -37,6 +37,7 @@ from nanlint.analysis.values import (
     Instance,
     Mapping,
     ModuleRef,
+    OneHot,
     OneOf,
     ProjectName,
     Sequence,
@@ -512,14 +513,14 @@ def bindable(value: Value) -> bool:
     if isinstance(value, External):
         return is_kind_related(value.qualname)
     if isinstance(value, Collection):
-        return bindable(value.item)
+        return any(bindable(item) for item in (value.item, *value.tail))
     if isinstance(value, Sequence):
         return any(bindable(item) for item in value.items)
     if isinstance(value, Mapping):
         return any(bindable(item) for _, item in value.items)
     if isinstance(value, OneOf):
         return any(bindable(option) for option in value.options)
-    return isinstance(value, (Tensor, TorchModule, Instance, ClassRef))
+    return isinstance(value, (Tensor, TorchModule, Instance, ClassRef, OneHot))
 
 
 def relevant_names(source: SourceFile, tokens: tuple[str, ...]) -> set[str]:

@@ -32,5 +32,18 @@ def bind(args: Sequence[ArgFact], params: Sequence[str]) -> dict[str, ArgFact]:
     return bound
 
 
+# torch reductions also take NumPy's keyword names: `x.sum(axis=1, keepdims=True)`.
+NUMPY_KEYWORDS = {"axis": "dim", "keepdims": "keepdim"}
+
+
+def bind_torch(args: Sequence[ArgFact], params: Sequence[str]) -> dict[str, ArgFact]:
+    """`bind` for a torch function or method: NumPy's keyword names bind as torch's."""
+    bound = bind(args, params)
+    for alias, name in NUMPY_KEYWORDS.items():
+        if alias in bound and alias not in params and name in params:
+            bound.setdefault(name, bound.pop(alias))
+    return bound
+
+
 def has_unpacking(args: Sequence[ArgFact]) -> bool:
     return any(arg.star for arg in args)

@@ -16,8 +16,14 @@ from nanlint.analysis.values import StepRole
 
 def canonical(qualname: str) -> str:
     """`torch.nn.modules.loss.BCELoss` -> `torch.nn.BCELoss`,
-    `torch.distributions.categorical.Categorical` -> `torch.distributions.Categorical`."""
+    `torch.distributions.categorical.Categorical` -> `torch.distributions.Categorical`,
+    `pyro.distributions.Bernoulli` -> `torch.distributions.Bernoulli` (Pyro's distributions
+    subclass torch's with the same parameters)."""
     parts = qualname.split(".")
+    if parts[:2] == ["pyro", "distributions"] and len(parts) > 2:
+        return canonical(
+            "torch.distributions." + ".".join(parts[3:] if parts[2] == "torch" else parts[2:])
+        )
     if parts[:3] == ["torch", "nn", "modules"] and len(parts) > 4:
         return "torch.nn." + ".".join(parts[4:])
     if parts[:3] == ["torch", "nn", "parallel"] and len(parts) > 4:
@@ -36,6 +42,8 @@ class Producer:
     params: tuple[str, ...]  # after the input tensor (methods) or including it (functions)
     options: tuple[str, ...] = ()  # parameters a rewrite carries over: dim, dtype
     exact: bool = True  # False: a different function (hardsigmoid), so removing it is unsafe
+    input: str = "input"  # the parameter holding the tensor (functions)
+    removable: bool = True  # False: no edit can take it out (a random sample: gumbel_softmax)
 
 
 _SIGMOID = Producer(Kind.PROB_SIGMOID, "sigmoid", ("input",))
@@ -49,6 +57,17 @@ _LOG_SOFTMAX = Producer(
 )
 _TORCH_LOG_SOFTMAX = Producer(
     Kind.LOGPROB, "log_softmax", ("input", "dim", "dtype"), ("dim", "dtype")
+)
+# Soft samples (and straight-through one-hot samples, `hard=True`) of a relaxed categorical:
+# probabilities, but removing the noise changes more than the numerics.
+_GUMBEL_SOFTMAX = Producer(
+    Kind.PROB_SOFTMAX,
+    "gumbel_softmax",
+    ("logits", "tau", "hard", "eps", "dim"),
+    ("dim",),
+    exact=False,
+    input="logits",
+    removable=False,
 )
 _LOGSIGMOID = Producer(Kind.LOGPROB, "logsigmoid", ("input",))
 _RELU = Producer(Kind.NONNEG, "relu", ("input", "inplace"))
@@ -69,6 +88,7 @@ PRODUCER_FUNCTIONS: dict[str, Producer] = {
     "torch.log_softmax": _TORCH_LOG_SOFTMAX,
     "torch.special.log_softmax": _TORCH_LOG_SOFTMAX,
     "torch.nn.functional.log_softmax": _LOG_SOFTMAX,
+    "torch.nn.functional.gumbel_softmax": _GUMBEL_SOFTMAX,
     "torch.nn.functional.logsigmoid": _LOGSIGMOID,
     "torch.relu": _RELU,
     "torch.relu_": _RELU,
@@ -80,6 +100,11 @@ PRODUCER_FUNCTIONS: dict[str, Producer] = {
     "torch.exp_": _EXP,
     "torch.square": _SQUARE,
 }
+
+# Producers of random samples: no logits stand behind them.
+SAMPLERS = frozenset(
+    name for name, producer in PRODUCER_FUNCTIONS.items() if not producer.removable
+)
 
 # Tensor methods: the receiver is the input, so `params` starts after it.
 PRODUCER_METHODS: dict[str, Producer] = {
@@ -245,6 +270,19 @@ JOINING_FUNCTIONS = frozenset(
     for name in ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack"]
 )
 
+# One-hot masks: `F.one_hot(y, C)` and the rows of `torch.eye(C)` (one along the last
+# dimension); zeros a `scatter_(dim, y, 1)` turns into one (along `dim`).
+ONE_HOT_FUNCTIONS = frozenset(("torch.nn.functional.one_hot", "torch.eye"))
+ZEROS_FUNCTIONS = frozenset(("torch.zeros", "torch.zeros_like"))
+ZEROS_METHODS = frozenset(("new_zeros", "zero_"))
+SCATTER_METHODS = frozenset(("scatter", "scatter_"))
+SCATTER_PARAMS = ("dim", "index", "value")
+# Matrix products: `torch.bmm(p.unsqueeze(1), one_hot.unsqueeze(-1))` selects too.
+MATMUL_FUNCTIONS = frozenset(("torch.matmul", "torch.bmm"))
+MATMUL_METHODS = frozenset(("matmul", "bmm"))
+# What moves a one-hot mask's dimension: the last two swap, a new last one pushes it to -2.
+SWAPPING = frozenset(("t", "T", "mT"))
+
 PRESERVING_ATTRIBUTES = frozenset(("T", "mT", "H", "mH", "data"))
 
 # Modules that pass their input through with its kind.
@@ -285,6 +323,16 @@ SELF_RETURNING_METHODS = frozenset(
 # Of those, the ones that also give a tensor back with its kind (a cast or a move): after
 # `self.x = self.x.to(device)` the attribute holds what it held, module or tensor.
 VALUE_KEEPING_METHODS = SELF_RETURNING_METHODS - {"apply"}
+
+# Modules passed as a namespace parameter (`def f(x, F=torch)`, `xp=torch`).
+NAMESPACES = frozenset(("torch", "torch.nn.functional", "torch.special", "torch.linalg"))
+
+# Functions that run a model (or function) on inputs and return what it returns:
+# `data_parallel(model, inputs)` calls `model(*inputs)`, `checkpoint(fn, *args)` `fn(*args)`.
+MODEL_RUNNERS: dict[str, str] = {
+    "torch.nn.parallel.data_parallel": "inputs",  # a tuple of inputs, or one input
+    "torch.utils.checkpoint.checkpoint": "*args",
+}
 
 # Methods that change what a container module holds.
 MUTATING_METHODS = frozenset(("append", "extend", "insert", "add_module", "register_module", "pop"))

@@ -11,13 +11,17 @@ from nanlint.analysis import arithmetic, operations
 from nanlint.analysis import torch_api as api
 from nanlint.analysis.facts import ArgFact
 from nanlint.analysis.imports import dotted_name
+from nanlint.analysis.kinds import Kind
 from nanlint.analysis.signatures import bind
 from nanlint.analysis.values import (
     UNKNOWN,
     BoundMethod,
+    Collection,
     Constant,
     External,
+    Many,
     Mapping,
+    OneHot,
     Origin,
     Removal,
     Sequence,
@@ -43,11 +47,13 @@ class Call:
     args: tuple[ArgFact, ...]
     file: SourceFile
     scope: Any  # the FunctionInfo being evaluated, or None at module level
+    # what is called, when not `node.func` (the model `data_parallel(model, x)` runs)
+    callee: cst.BaseExpression | None = None
 
     @property
     def callee_text(self) -> str:
         """The callee as written (`self.head`), for labels (only built when one is needed)."""
-        func = self.node.func
+        func = self.callee if self.callee is not None else self.node.func
         return dotted_name(func) or "the module"
 
     def positional(self) -> list[ArgFact]:
@@ -60,7 +66,7 @@ def call_external(qualname: str, call: Call) -> Value:
     producer = api.PRODUCER_FUNCTIONS.get(name)
     if producer is not None:
         bound = bind(call.args, producer.params)
-        return _produce(producer, name, call, bound.get("input"), bound)
+        return _produce(producer, name, call, bound.get(producer.input), bound)
     role = api.PRESERVING_FUNCTIONS.get(name)
     if role is not None:
         bound = bind(call.args, ("input",))
@@ -70,6 +76,13 @@ def call_external(qualname: str, call: Call) -> Value:
         return arithmetic.evaluate(operation, call.node, call.file, call.scope)
     if name in api.JOINING_FUNCTIONS:
         return _join_tensors(call)
+    if name in api.MATMUL_FUNCTIONS and len(call.args) == 2 and len(call.positional()) == 2:
+        left, right = call.positional()
+        return arithmetic.matmul(left, right, call.node)
+    if name in api.ONE_HOT_FUNCTIONS:
+        return OneHot(-1)
+    if name in api.ZEROS_FUNCTIONS:
+        return OneHot(None)
     if name in api.MODEL_WRAPPERS:
         positional = call.positional()
         return positional[0].value if positional else UNKNOWN
@@ -98,6 +111,13 @@ def call_tensor_method(
     receiver: Value, receiver_node: cst.BaseExpression, name: str, call: Call
 ) -> Value:
     """`x.sigmoid()`, `p.view(-1)`, ... on a tensor (or a value that may be one)."""
+    if name in api.ZEROS_METHODS:
+        return OneHot(None)
+    if name in api.MATMUL_METHODS and len(call.args) == 1 and len(call.positional()) == 1:
+        left = ArgFact(None, receiver_node, receiver)
+        return arithmetic.matmul(left, call.positional()[0], call.node)
+    if isinstance(receiver, OneHot):
+        return _one_hot_method(receiver, name, call)
     producer = api.PRODUCER_METHODS.get(name)
     if producer is not None:
         receiver_arg = ArgFact(None, receiver_node, receiver)
@@ -112,6 +132,36 @@ def call_tensor_method(
     return UNKNOWN
 
 
+def _one_hot_method(mask: OneHot, name: str, call: Call) -> Value:
+    """Casts and moves keep a one-hot mask; `scatter_(dim, y, 1)` into zeros makes one."""
+    if name in api.SAME_LAYOUT_METHODS or name in ("long", "int", "bool", "byte"):
+        return mask
+    if name in api.SWAPPING and not call.args:
+        return swapped(mask)
+    positional = call.positional()
+    if name == "unsqueeze" and len(call.args) == 1 and positional and mask.dim == -1:
+        new_dim = positional[0].value
+        return OneHot(-2) if new_dim == Constant(-1) else UNKNOWN
+    if name in api.SCATTER_METHODS and mask.dim is None and len(call.args) == 3:
+        bound = bind(call.args, api.SCATTER_PARAMS)
+        dim, value = bound.get("dim"), bound.get("value") or bound.get("src")
+        if (
+            dim is not None
+            and value is not None
+            and isinstance(dim.value, Constant)
+            and isinstance(dim.value.value, int)
+            and isinstance(value.value, Constant)
+            and value.value.value == 1
+        ):
+            return OneHot(dim.value.value)
+    return UNKNOWN
+
+
+def swapped(mask: OneHot) -> Value:
+    """A one-hot mask with its last two dimensions swapped (`.T`, `.t()`, `.mT`)."""
+    return OneHot({-1: -2, -2: -1}[mask.dim]) if mask.dim in (-1, -2) else UNKNOWN
+
+
 def _produce(
     producer: api.Producer, qualname: str, call: Call, operand: ArgFact | None, bound: dict
 ) -> Tensor:
@@ -122,9 +172,11 @@ def _produce(
         api=qualname,
         label=_label(qualname),
         kind=producer.kind,
-        removal=Removal.CALL,
+        removal=Removal.CALL if producer.removable else Removal.NONE,
         exact=producer.exact,
-        operand=operand.node if operand is not None and not operand.star else None,
+        operand=operand.node
+        if operand is not None and not operand.star and producer.removable
+        else None,
         options=options,
         scope=call.scope,
     )
@@ -181,9 +233,44 @@ def _fold_sequential(module: TorchModule, call: Call, value: Value) -> Value:
             value = Tensor(producer.kind, (Source(origin),))
         elif isinstance(layer, TorchModule) and layer.qualname in api.PASS_THROUGH_MODULES:
             continue
+        elif (
+            isinstance(layer, TorchModule)
+            and layer.qualname == "torch.nn.Sequential"
+            and layer.layers is not None
+        ):
+            value = _fold_sequential(layer, call, value)
         else:
             value = UNKNOWN
     return value
+
+
+def grown_container(module: TorchModule, method: str, call: Call) -> TorchModule | None:
+    """An nn.Sequential or ModuleList after `append(m)`, `extend(ms)` or `add_module(name, m)`
+    (a name that cannot replace a numbered layer); None when it cannot be told."""
+    args = call.positional()
+    if (
+        module.layers is None
+        or module.qualname == "torch.nn.ModuleDict"
+        or len(args) != len(call.args)
+    ):
+        return None
+    added: tuple[Value, ...] | None = None
+    if method == "append" and len(args) == 1:
+        added = (args[0].value,)
+    elif method in ("add_module", "register_module") and len(args) == 2:
+        name = args[0].value
+        if isinstance(name, Constant) and isinstance(name.value, str) and not name.value.isdigit():
+            added = (args[1].value,)
+    elif method == "extend" and len(args) == 1:
+        value = args[0].value
+        if isinstance(value, Sequence):
+            added = value.items
+        elif isinstance(value, Collection):
+            added = (Many(value.item), *value.tail)
+    if added is None:
+        return None
+    layers = (*module.layers, *((layer, None) for layer in added))
+    return TorchModule(module.qualname, module.ctor, module.file, module.arguments, layers)
 
 
 def _preserve(arg: ArgFact | None, op: str, role: StepRole, node: cst.CSTNode) -> Value:
@@ -201,6 +288,11 @@ def _join_tensors(call: Call) -> Value:
     if not items or not all(isinstance(item, Tensor) for item in items):
         return UNKNOWN
     joined = join_all(list(items))
+    kinds = {item.kind for item in items}  # type: ignore[attr-defined]
+    if kinds == {Kind.PROB_SIGMOID, Kind.SIGMOID_COMPLEMENT}:
+        # `cat([1 - p, p])`: every element is sigmoid(z) or 1 - sigmoid(z) = sigmoid(-z)
+        sources = tuple(dict.fromkeys(s for item in items for s in item.sources))  # type: ignore[attr-defined]
+        joined = Tensor(Kind.PROB_SIGMOID, sources)
     if not isinstance(joined, Tensor):
         return UNKNOWN
     return joined.with_step(Step("cat", call.node, StepRole.OPAQUE, None))
@@ -233,8 +325,11 @@ def _layers(call: Call) -> tuple[tuple[Value, cst.CSTNode | None], ...] | None:
             return None
         value = arg.value
         if arg.star == "*" or (
-            isinstance(value, Sequence) and not arg.star and len(call.args) == 1
+            isinstance(value, (Sequence, Collection)) and not arg.star and len(call.args) == 1
         ):
+            if isinstance(value, Collection):  # unknown layers, then a known tail
+                layers.extend((item, None) for item in (Many(value.item), *value.tail))
+                continue
             if not isinstance(value, Sequence):
                 return None
             # Elements of a literal list passed directly can be edited; unpacked ones cannot.

@@ -81,6 +81,7 @@ class Step:
     operand: cst.BaseExpression | None = field(
         repr=False
     )  # the expression inside `node` that holds the input
+    dim: Any = None  # the dimension a one-hot mask selects along (op "one_hot")
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,14 @@ ABSENT: Value = _Absent()
 
 
 @dataclass(frozen=True)
+class Many(Value):
+    """Any number of layers, each `item` (UNKNOWN: unknown ones): the layers of a list built
+    by a comprehension or grown in a loop."""
+
+    item: Value
+
+
+@dataclass(frozen=True)
 class Constant(Value):
     value: Any
 
@@ -146,9 +155,12 @@ class External(Value):
     """Something from outside the analysed code, by qualified name (`torch.nn.functional`)."""
 
     qualname: str
+    # reached through a parameter whose default is a torch module (`def f(x, F=torch)`):
+    # another namespace may be passed, so nothing produced by it is rewritten
+    via_parameter: bool = field(default=False, compare=False)
 
     def attribute(self, name: str) -> External:
-        return External(f"{self.qualname}.{name}")
+        return External(f"{self.qualname}.{name}", self.via_parameter)
 
 
 @dataclass(frozen=True)
@@ -169,6 +181,14 @@ class Tensor(Value):
     @property
     def origins(self) -> tuple[Origin, ...]:
         return tuple(dict.fromkeys(source.origin for source in self.sources))
+
+
+@dataclass(frozen=True)
+class OneHot(Value):
+    """A tensor of zeros with at most a single one along `dim` (`F.one_hot(y, C)`, rows of
+    `torch.eye(C)`, `scatter_(dim, y, 1)` into zeros); `dim` None: all zeros so far."""
+
+    dim: int | None
 
 
 @dataclass(frozen=True)
@@ -233,9 +253,20 @@ class Sequence(Value):
 
 @dataclass(frozen=True)
 class Collection(Value):
-    """A list of unknown length whose every item is `item` (`outputs.append(p)` in a loop)."""
+    """A list of unknown length: any number of items that are each `item` (`outputs.append(p)`
+    in a loop), then the known `tail` appended after them (`layers.append(nn.Sigmoid())`
+    after the loop)."""
 
     item: Value
+    tail: tuple[Value, ...] = ()
+
+
+@dataclass(frozen=True)
+class Choice(Value):
+    """One of a container's modules, not known which (`self.heads[name]`): calling it gives
+    what calling every one of them agrees on."""
+
+    options: tuple[Value, ...]
 
 
 @dataclass(frozen=True)
@@ -291,7 +322,7 @@ def join(left: Value, right: Value) -> Value:
             tuple(join(a, b) for a, b in zip(left.items, right.items)), is_list=left.is_list
         )
     if _growing_list(left) and _growing_list(right):
-        return Collection(join_all([*list_items(left), *list_items(right)]))
+        return _join_lists(left, right)
     if _same_module(left, right):  # built at two places: no single constructor to fix
         return TorchModule(left.qualname, None, None, left.arguments)  # type: ignore[attr-defined]
     if _callable(left) and _callable(right):
@@ -330,6 +361,25 @@ def _options(value: Value) -> tuple[Value, ...]:
     return value.options if isinstance(value, OneOf) else (value,)
 
 
+def _join_lists(left: Value, right: Value) -> Collection:
+    """Two lists of different lengths: what both end with stays known."""
+    ends = [_known_tail(left), _known_tail(right)]
+    common = 0
+    while common < min(map(len, ends)) and ends[0][-1 - common] == ends[1][-1 - common]:
+        common += 1
+    tail = ends[0][len(ends[0]) - common :]
+    rest = [item for value in (left, right) for item in _before_last(list_items(value), common)]
+    return Collection(join_all(rest), tail)
+
+
+def _before_last(items: tuple[Value, ...], count: int) -> tuple[Value, ...]:
+    return items[: len(items) - count]
+
+
+def _known_tail(value: Value) -> tuple[Value, ...]:
+    return value.tail if isinstance(value, Collection) else value.items  # type: ignore[attr-defined]
+
+
 def _growing_list(value: Value) -> bool:
     return isinstance(value, Collection) or (isinstance(value, Sequence) and value.is_list)
 
@@ -337,10 +387,24 @@ def _growing_list(value: Value) -> bool:
 def list_items(value: Value) -> tuple[Value, ...]:
     """The items a list value may hold (a Collection holds one kind of item)."""
     if isinstance(value, Collection):
-        return (value.item,)
+        return (value.item, *value.tail)
     if isinstance(value, Sequence):
         return value.items
     return ()
+
+
+def concatenate(left: Value, right: Value) -> Value:
+    """`a + b` and `a += b` of two lists (or two tuples); items added this way are not
+    elements of a literal a fix could edit."""
+    if isinstance(left, Sequence) and isinstance(right, Sequence):
+        if left.is_list != right.is_list:
+            return UNKNOWN
+        return Sequence((*left.items, *right.items), is_list=left.is_list)
+    if _growing_list(left) and _growing_list(right):
+        if isinstance(right, Sequence):
+            return Collection(left.item, (*left.tail, *right.items))  # type: ignore[union-attr]
+        return Collection(join_all([*list_items(left), right.item]), right.tail)  # type: ignore[union-attr]
+    return UNKNOWN
 
 
 def join_all(values: list[Value]) -> Value:

@@ -20,7 +20,7 @@ from nanlint.analysis.rewrite import EditPlan
 from nanlint.analysis.sinks import SinkCall, sink_call
 from nanlint.analysis.torch_api import Loss
 from nanlint.analysis.unwrap import plan_component
-from nanlint.analysis.values import Tensor
+from nanlint.analysis.values import Source, StepRole, Tensor
 from nanlint.fixes import Applicability
 from nanlint.rules.base import Finding, RelatedNode, Rule
 
@@ -107,7 +107,30 @@ def describe(analysis: FileAnalysis, value: Tensor) -> str:
         via = " via " + ", ".join(f"`{hop.label}`" for hop in source.hops)
     more = len(value.origins) - 1
     extra = f" (and {more} other place{'s' if more > 1 else ''})" if more else ""
-    return f"{origin.kind.noun} from `{origin.label}` ({where}){via}{extra}"
+    return f"{origin.kind.noun} from `{origin.label}` ({where}){via}{extra}{_passed(source)}"
+
+
+# What an opaque step did to the value, as messages say it.
+_OPAQUE_STEPS = {
+    "select": "selected by a one-hot mask",
+    "cat": "joined into one tensor",
+    "pow": "raised to a power",
+}
+
+
+def _passed(source: Source) -> str:
+    """`, selected by a one-hot mask (no rewrite sees through it)`, or nothing."""
+    step = next(
+        (
+            step
+            for step in source.steps
+            if step.role is StepRole.OPAQUE and step.op in _OPAQUE_STEPS
+        ),
+        None,
+    )
+    if step is None:
+        return ""
+    return f", {_OPAQUE_STEPS[step.op]} (no rewrite sees through it)"
 
 
 def removal_title(label: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from nanlint.analysis.facts import CallFact, FileAnalysis
 from nanlint.analysis.rewrite import EditPlan
 from nanlint.analysis.sinks import SinkCall
+from nanlint.analysis.torch_api import SAMPLERS
 from nanlint.analysis.values import Constant
 from nanlint.rules.into_loss import KindIntoLossRule
 
@@ -21,6 +22,12 @@ class ProbsIntoDistributionRule(KindIntoLossRule):
         logits = sink.bound.get("logits") if sink is not None else None
         if logits is not None and logits.value != Constant(None):
             return None  # both probs and logits: the constructor raises
+        arg = sink.input if sink is not None else None
+        if arg is not None and any(
+            origin.api in SAMPLERS
+            for origin in arg.value.origins  # type: ignore[attr-defined]
+        ):
+            return None  # a random sample (gumbel_softmax): there are no logits to pass
         return sink
 
     def fix_title(self, sink: SinkCall) -> str:
