@@ -243,7 +243,7 @@ def test_autocast_region_records_the_calls_into_it():
 
 
 def test_without_grad_by_with_or_decorator_only():
-    from nanlint.analysis.regions import without_grad
+    from nanlint.analysis.gradients import in_no_grad_region
 
     analysis = _analysis(
         """\
@@ -268,4 +268,4 @@ def test_without_grad_by_with_or_decorator_only():
         ),
         key=lambda f: analysis.source.node_offsets(f.node),
     )
-    assert [without_grad(analysis, f) for f in logs] == [False, True, True, False]
+    assert [in_no_grad_region(analysis, f.node) for f in logs] == [False, True, True, False]

@@ -9,6 +9,8 @@ import libcst as cst
 
 from nanlint.analysis.arithmetic import sum_arguments
 from nanlint.analysis.facts import ArgFact, Env, FileAnalysis
+from nanlint.analysis.floors import floored
+from nanlint.analysis.gradients import carries_no_gradient
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.names import writable_at
 from nanlint.analysis.operations import operation_calls
@@ -69,6 +71,10 @@ class SqrtOfSumOfSquares(Rule):
             value = root.radicand.value
             if not isinstance(value, Tensor) or value.kind is not Kind.SUM_SQUARE:
                 continue
+            if carries_no_gradient(analysis, root.node):
+                continue  # the NaN is in the gradient: without one there is nothing to break
+            if all(floored(analysis, source) for source in value.sources):
+                continue  # clamped away from zero before the root
             message = (
                 "Square root of a sum of squares: its gradient x / sqrt(sum(x ** 2)) is 0 / 0 = NaN"
                 " when x is all zeros, and in float16 x ** 2 overflows to inf once the norm"
@@ -194,6 +200,27 @@ class SqrtOfSumOfSquares(Rule):
             """,
             expect=("6:12",),
         ),
+        Invalid(
+            """
+            import torch
+
+
+            def capped(x, n):
+                a = torch.sqrt((x ** 2).sum(-1).clamp(max=1e4))  # a ceiling keeps 0 in reach
+                b = torch.sqrt((torch.arange(n) * x).pow(2).sum())  # x upstream: gradients
+                return a, b
+            """,
+            expect=("5:9", "6:9"),
+            fixed="""
+            import torch
+
+
+            def capped(x, n):
+                a = torch.sqrt((x ** 2).sum(-1).clamp(max=1e4))  # a ceiling keeps 0 in reach
+                b = torch.linalg.vector_norm(torch.arange(n) * x)  # x upstream: gradients
+                return a, b
+            """,
+        ),
     )
 
     valid = (
@@ -218,6 +245,51 @@ class SqrtOfSumOfSquares(Rule):
                 b = (x ** 2).sum(-1) ** 2
                 c = torch.sqrt(x ** 2)
                 return a, b, c
+            """
+        ),
+        Valid(
+            """
+            import torch
+
+
+            def floored(x, eps=1e-6):
+                a = torch.sqrt(torch.clamp((x ** 2).sum(-1), min=1e-12))
+                b = (x * x).sum(-1).clamp_min(1e-12).sqrt()
+                return a, b
+            """
+        ),
+        Valid(
+            """
+            import torch
+            from torch import nn
+
+
+            class Spectrum(nn.Module):
+                # no gradient reaches these roots: nothing to turn NaN
+
+                def __init__(self, n_fft: int):
+                    super().__init__()
+                    self.freqs = torch.arange(n_fft // 2 + 1) / n_fft
+                    self.norm = torch.sqrt((self.freqs ** 2).sum())  # a constant of the module
+
+                def forward(self, x):
+                    with torch.no_grad():
+                        scale = (x ** 2).sum(-1).sqrt()  # computed without autograd
+                    noise = torch.randn(x.shape[0], 8)
+                    unit = noise / noise.pow(2).sum(-1, keepdim=True) ** 0.5  # sampling noise
+                    codes = torch.bucketize(x, self.freqs).float()
+                    spread = torch.sqrt((codes ** 2).mean(-1))  # integer codes
+                    return x / scale, unit, spread
+
+
+            class ClippedNorm(torch.autograd.Function):
+                @staticmethod
+                def forward(ctx, x):
+                    return torch.sqrt((x ** 2).sum())  # autograd does not record this
+
+                @staticmethod
+                def backward(ctx, grad):
+                    return grad / torch.sqrt((grad ** 2).sum())
             """
         ),
     )

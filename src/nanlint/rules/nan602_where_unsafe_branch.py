@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import libcst as cst
 
 from nanlint.analysis.facts import ArgFact, FileAnalysis
+from nanlint.analysis.gradients import carries_no_gradient, in_no_grad_region
 from nanlint.analysis.names import assigned_values, within
-from nanlint.analysis.operations import is_detached, is_guard, operation_calls
-from nanlint.analysis.regions import without_grad
+from nanlint.analysis.operations import is_guard, operation_calls
 from nanlint.analysis.rewrite import EditPlan, is_literal
 from nanlint.analysis.spelling import spell
 from nanlint.analysis.values import UNKNOWN, Tensor
@@ -95,7 +95,7 @@ class WhereUnsafeBranch(Rule):
             branches = [(True, operation.input), (False, operation.bound.get("other"))]
             if condition is None or condition.star or any(b is None for _, b in branches):
                 continue
-            if without_grad(analysis, fact):
+            if in_no_grad_region(analysis, fact.node):
                 continue  # the forward value is right; only gradients go NaN
             inner = [w.node for w, _ in wheres if w is not fact]
             for taken, branch in branches:
@@ -104,7 +104,7 @@ class WhereUnsafeBranch(Rule):
                 for op in unsafe:
                     if not inside(op.node) or any(inside(w) and within(w)(op.node) for w in inner):
                         continue
-                    if is_guard(analysis, op.operand) or is_detached(analysis, op.operand):
+                    if is_guard(analysis, op.operand) or carries_no_gradient(analysis, op.operand):
                         continue  # bounded, or no gradient to go NaN
                     if not _tests(analysis, condition.node, op.operand):
                         continue

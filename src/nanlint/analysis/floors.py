@@ -1,0 +1,85 @@
+"""The floor a guard puts under a value: `clamp(min=eps)`, `clamp_min(eps)`,
+`clamp(p, eps, 1 - eps)`, `torch.clip`, or `p + eps`.
+
+A guarded value never reaches zero, so its logarithm, square root or reciprocal stays
+finite; what remains is saturation below the floor, which messages describe with the floor's
+number when the code shows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from nanlint.analysis import torch_api as api
+from nanlint.analysis.facts import FileAnalysis
+from nanlint.analysis.signatures import bind
+from nanlint.analysis.values import BoundMethod, Constant, External, Source, StepRole
+
+# The parameters of the clamping spellings after the input (method) or with it (function).
+_CLAMP_METHODS = {
+    "clamp": ("min", "max"),
+    "clamp_": ("min", "max"),
+    "clip": ("min", "max"),
+    "clip_": ("min", "max"),
+    "clamp_min": ("min",),
+    "clamp_min_": ("min",),
+}
+_CLAMP_FUNCTIONS = {
+    "torch.clamp": ("input", "min", "max"),
+    "torch.clip": ("input", "min", "max"),
+    "torch.clamp_min": ("input", "min"),
+}
+
+
+@dataclass(frozen=True)
+class Floor:
+    """How a value is kept from zero: `clamp` (its gradient is exactly zero below the floor)
+    or `eps` (added: the value shifts, the gradient fades); the floor's number if known."""
+
+    how: str
+    value: float | None
+
+
+def floor_of(analysis: FileAnalysis, source: Source) -> Floor | None:
+    """The innermost guard step of a source that keeps it at or above a positive floor."""
+    for step in source.steps:
+        if step.role is not StepRole.GUARD:
+            continue
+        if step.op == "eps":
+            operation = analysis.operations.get(step.node)  # type: ignore[arg-type]
+            if operation is not None:
+                other = operation.right if operation.left.node is step.operand else operation.left
+                return Floor("eps", _number(other.value))
+            return Floor("eps", None)
+        bound = _clamp_minimum(analysis, step.node)
+        if bound is not None and bound > 0:
+            return Floor("clamp", bound)
+    return None
+
+
+def floored(analysis: FileAnalysis, source: Source) -> bool:
+    return floor_of(analysis, source) is not None
+
+
+def _clamp_minimum(analysis: FileAnalysis, node: cst.CSTNode) -> float | None:
+    fact = analysis.calls.get(node)  # type: ignore[arg-type]
+    if fact is None:
+        return None
+    callee = fact.callee
+    params: tuple[str, ...] | None = None
+    if isinstance(callee, External):
+        params = _CLAMP_FUNCTIONS.get(api.canonical(callee.qualname))
+    elif isinstance(callee, BoundMethod):
+        params = _CLAMP_METHODS.get(callee.name)
+    if params is None:
+        return None
+    minimum = bind(fact.args, params).get("min")
+    return None if minimum is None else _number(minimum.value)
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, Constant) and isinstance(value.value, (int, float)):
+        return None if isinstance(value.value, bool) else float(value.value)
+    return None
