@@ -15,7 +15,7 @@ import libcst as cst
 from nanlint.analysis import torch_api as api
 from nanlint.analysis.facts import FileAnalysis
 from nanlint.analysis.signatures import bind
-from nanlint.analysis.values import BoundMethod, Constant, External, Source, StepRole
+from nanlint.analysis.values import BoundMethod, Constant, External, Source, StepRole, Tensor
 
 # The parameters of the clamping spellings after the input (method) or with it (function).
 _CLAMP_METHODS = {
@@ -83,3 +83,15 @@ def _number(value: object) -> float | None:
     if isinstance(value, Constant) and isinstance(value.value, (int, float)):
         return None if isinstance(value.value, bool) else float(value.value)
     return None
+
+
+def common_floor(analysis: FileAnalysis, value: Tensor) -> Floor | None:
+    """The floor every source of a value has (its number when they agree), else None."""
+    floors = [floor_of(analysis, source) for source in value.sources]
+    if not floors or any(floor is None for floor in floors):
+        return None
+    hows = {floor.how for floor in floors if floor is not None}
+    numbers = {floor.value for floor in floors if floor is not None}
+    if len(hows) != 1:
+        return None
+    return Floor(hows.pop(), numbers.pop() if len(numbers) == 1 else None)

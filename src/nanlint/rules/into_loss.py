@@ -13,6 +13,7 @@ from typing import ClassVar
 import libcst as cst
 
 from nanlint.analysis.facts import CallFact, FileAnalysis
+from nanlint.analysis.floors import Floor, common_floor
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.producers import ProducerRewrite, Remove
 from nanlint.analysis.rewrite import EditPlan
@@ -35,6 +36,10 @@ class KindIntoLossRule(Rule):
     def consequence(self, sink: SinkCall, kind: Kind) -> str:
         """What goes wrong, in float32 terms, when `kind` reaches `sink`."""
         raise NotImplementedError
+
+    def guarded_consequence(self, sink: SinkCall, floor: Floor) -> str | None:
+        """What happens when a clamp or an eps keeps the input off 0 (None: as unguarded)."""
+        return None
 
     def fix_title(self, sink: SinkCall) -> str:
         raise NotImplementedError
@@ -67,9 +72,11 @@ class KindIntoLossRule(Rule):
             arg = sink.input
             assert arg is not None and isinstance(arg.value, Tensor)
             kind = arg.value.kind
+            floor = common_floor(analysis, arg.value)
+            consequence = floor and self.guarded_consequence(sink, floor)
             message = (
                 f"{_capitalised(describe(analysis, arg.value))} reach `{sink.loss_label}`"
-                f": {self.consequence(sink, kind)}"
+                f": {consequence or self.consequence(sink, kind)}"
             )
             yield Finding(
                 arg.node,

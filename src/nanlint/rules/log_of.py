@@ -15,6 +15,7 @@ from typing import ClassVar
 import libcst as cst
 
 from nanlint.analysis.facts import ArgFact, CallFact, FileAnalysis
+from nanlint.analysis.floors import Floor, common_floor
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.local import replace_consumer
 from nanlint.analysis.operations import OperationCall, match, operation_calls
@@ -69,6 +70,10 @@ class LogOfRule(Rule):
     def consequence(self, call: LogCall) -> str:
         raise NotImplementedError
 
+    def guarded_consequence(self, call: LogCall, floor: Floor) -> str | None:
+        """What happens when a clamp or an eps keeps the log finite (None: as unguarded)."""
+        return None
+
     def fix_title(self, call: LogCall) -> str:
         raise NotImplementedError
 
@@ -109,7 +114,12 @@ class LogOfRule(Rule):
             if call is None:
                 continue
             name = "log1p" if call.operation.name == "log1p" else "log"
-            message = f"`{name}` of {describe(analysis, call.value)}: {self.consequence(call)}"
+            floor = common_floor(analysis, call.value)
+            consequence = floor and self.guarded_consequence(call, floor)
+            message = (
+                f"`{name}` of {describe(analysis, call.value)}:"
+                f" {consequence or self.consequence(call)}"
+            )
             yield Finding(
                 fact.node, message, related_origins(call.value), self._fix(analysis, call)
             )

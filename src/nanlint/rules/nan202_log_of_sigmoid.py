@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nanlint.analysis.facts import FileAnalysis
+from nanlint.analysis.floors import Floor
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.producers import Remove
 from nanlint.analysis.rewrite import EditPlan, Part
@@ -12,6 +13,7 @@ from nanlint.fixes import FixAvailability
 from nanlint.repro.harness import FirstBreak, FixCheck, Reproduction, Scenario
 from nanlint.rules.base import Invalid, RuleDoc, Valid
 from nanlint.rules.log_of import LogCall, LogOfRule, negated
+from nanlint.rules.saturation import guarded_log
 
 LOGSIGMOID = "torch.nn.functional.logsigmoid"
 
@@ -43,6 +45,11 @@ class LogOfSigmoid(LogOfRule):
             "sigmoid(z) underflows to 0 from z = -88.73 in float32, where the log is -inf and"
             " its gradient NaN; logsigmoid(z) is exact"
         )
+
+    def guarded_consequence(self, call: LogCall, floor: Floor) -> str | None:
+        if call.value.kind is Kind.SIGMOID_COMPLEMENT:
+            return guarded_log(floor, "complement", "logsigmoid(-z) is exact")
+        return guarded_log(floor, "sigmoid", "logsigmoid(z) is exact")
 
     def fix_title(self, call: LogCall) -> str:
         if call.value.kind is Kind.SIGMOID_COMPLEMENT:
