@@ -43,7 +43,7 @@ def test_eps_log_of_sigmoid_is_finite_and_fades_by_e():
     value, far = _grad(f, -point - 10)
     _, nearer = _grad(f, -point - 9)
     assert value == pytest.approx(math.log(eps), rel=1e-4)
-    assert 0 < far and nearer / far == pytest.approx(math.e, rel=1e-3)
+    assert far > 0 and nearer / far == pytest.approx(math.e, rel=1e-3)
     assert math.isfinite(_grad(f, -200.0)[0])
 
 
