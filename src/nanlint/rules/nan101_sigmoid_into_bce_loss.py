@@ -185,7 +185,7 @@ class SigmoidIntoBceLoss(KindIntoLossRule):
             """,
             expect=("8:22",),
             fixed="""
-            from torch.nn import BCELoss, BCEWithLogitsLoss
+            from torch.nn import BCEWithLogitsLoss
 
             criterion = BCEWithLogitsLoss()
 
@@ -300,7 +300,6 @@ class SigmoidIntoBceLoss(KindIntoLossRule):
             unsafe_fixed="""
             import torch
             from torch.nn import functional as Fn
-            from torch.nn import BCELoss as L
 
 
             class Net(torch.nn.Module):

@@ -173,7 +173,6 @@ class ProbabilitiesIntoKlDiv(KindIntoLossRule):
 
 
             def distill_by_name(student_logits, teacher_logits, T=4.0):
-                student = F.softmax(student_logits / T, dim=-1)
                 teacher = F.softmax(teacher_logits / T, dim=-1)
                 return F.kl_div(F.log_softmax(student_logits / T, dim=-1), teacher, reduction="batchmean") * T * T
             """,

@@ -132,7 +132,6 @@ class LogOfSoftmax(LogOfRule):
 
 
             def loss(logits, target_onehot):
-                probs = F.softmax(logits, dim=1)
                 return (target_onehot * -F.log_softmax(logits, dim=1)).sum(1).mean()
             """,
         ),

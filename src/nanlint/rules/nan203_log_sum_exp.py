@@ -167,12 +167,10 @@ class LogSumExp(LogOfRule):
             """,
             expect=("7:27",),
             fixed="""
-            from torch import exp, log, logsumexp
+            from torch import logsumexp
 
 
             def free_energy(logits, temperature):
-                weights = exp(logits / temperature)
-                total = weights.sum(dim=-1)
                 return -temperature * logsumexp(logits / temperature, dim=-1)
             """,
         ),

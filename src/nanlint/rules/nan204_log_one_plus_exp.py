@@ -120,7 +120,6 @@ class LogOnePlusExp(LogOfRule):
                 a = torch.nn.functional.softplus(x)
                 b = torch.nn.functional.softplus(x)
                 c = torch.nn.functional.softplus(neg - pos)
-                gap = torch.exp(pos - neg)
                 d = torch.nn.functional.softplus(pos - neg)
                 return a, b, c, d
             """,

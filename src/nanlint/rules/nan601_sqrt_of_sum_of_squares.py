@@ -170,7 +170,6 @@ class SqrtOfSumOfSquares(Rule):
 
 
             def norms(x, w):
-                s = x.pow(2).sum(1, keepdim=True)
                 a = torch.linalg.vector_norm(x, dim=1, keepdim=True)
                 b = torch.linalg.vector_norm(w)
                 c = torch.linalg.vector_norm(x, dim=-1)
