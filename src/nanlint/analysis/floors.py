@@ -95,3 +95,41 @@ def common_floor(analysis: FileAnalysis, value: Tensor) -> Floor | None:
     if len(hows) != 1:
         return None
     return Floor(hows.pop(), numbers.pop() if len(numbers) == 1 else None)
+
+
+def weighted_by_itself(analysis: FileAnalysis, log: cst.CSTNode, value: Tensor) -> bool:
+    """Whether a log of `value` only ever meets `value` as a factor: `p * log(p + eps)`, or
+    `lp = log(p.clamp_min(eps))` read only in `p * lp` (entropy and expectation terms).
+
+    Such a term is finite with the guard (0 * log(eps) = 0 where p underflows), and the
+    floor changes it by less than eps * |log(eps)|; rewriting it to `p * log_softmax(z)`
+    would make it 0 * -inf = NaN where the logits are -inf (masked positions)."""
+    parent = analysis.source.parents.get(log)
+    places = _reads_of_assigned(analysis, log) if isinstance(parent, cst.Assign) else [log]
+    return bool(places) and all(_times_itself(analysis, place, value) for place in places)
+
+
+def _times_itself(analysis: FileAnalysis, node: cst.CSTNode, value: Tensor) -> bool:
+    operation = analysis.source.parents.get(node)
+    if not isinstance(operation, cst.BinaryOperation) or not isinstance(
+        operation.operator, cst.Multiply
+    ):
+        return False
+    other = operation.right if operation.left is node else operation.left
+    factor = analysis.value_of(other)
+    return (
+        isinstance(factor, Tensor)
+        and factor.kind is value.kind
+        and bool(set(factor.origins) & set(value.origins))
+    )
+
+
+def _reads_of_assigned(analysis: FileAnalysis, value: cst.CSTNode) -> list[cst.Name]:
+    """The reads of the single name `value` is assigned to (`lp = value`)."""
+    statement = analysis.source.parents.get(value)
+    if not isinstance(statement, cst.Assign) or len(statement.targets) != 1:
+        return []
+    target = statement.targets[0].target
+    if not isinstance(target, cst.Name):
+        return []
+    return [name for name, definitions in analysis.reads.items() if target in definitions]

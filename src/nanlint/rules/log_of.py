@@ -15,7 +15,7 @@ from typing import ClassVar
 import libcst as cst
 
 from nanlint.analysis.facts import ArgFact, CallFact, FileAnalysis
-from nanlint.analysis.floors import Floor, common_floor
+from nanlint.analysis.floors import Floor, common_floor, weighted_by_itself
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.local import replace_consumer
 from nanlint.analysis.operations import OperationCall, match, operation_calls
@@ -106,6 +106,8 @@ class LogOfRule(Rule):
             return None
         if any(self.exempt(analysis, source) for source in arg.value.sources):
             return None
+        if common_floor(analysis, arg.value) and weighted_by_itself(analysis, fact.node, arg.value):
+            return None  # p * log(p.clamp_min(eps)): a finite, exact-enough entropy term
         return LogCall(fact, operation)
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
@@ -157,5 +159,9 @@ class LogOfRule(Rule):
             self.fix_title(call),
             self.transforms,
             lambda plan, source: self.replacement(plan, analysis, call, source),
-            guard_note="drops the `{op}` guard, which changed the value (the eps shifts every log)",
+            guard_note=(
+                "drops the `{op}` guard, which changed the value (the eps shifts every log),"
+                " and where a logit is -inf (a masked position) the log becomes -inf instead"
+                " of the guard's finite floor"
+            ),
         )

@@ -85,7 +85,10 @@ class LogOfSoftmax(LogOfRule):
             " `x.softmax(-1).log()`, `torch.log(p)` where `p = F.softmax(z, dim=1)` earlier (the"
             " hand-written cross-entropy), `nll_loss(torch.log(softmax(x)))`,"
             " `kl_div(softmax(x).log(), t)`, and the guarded forms `torch.log(p + 1e-8)` and"
-            " `torch.log(torch.clamp(p, min=1e-8))`."
+            " `torch.log(torch.clamp(p, min=1e-8))`. A guarded log weighted by the same"
+            " probabilities, the entropy term `p * torch.log(p.clamp_min(1e-12))`, is not"
+            " flagged: it is finite and off by less than eps * |log eps|, and rewriting it to"
+            " `p * log_softmax(x)` would make masked (-inf) logits 0 * -inf = NaN."
         ),
         why=(
             "softmax(x)[i] = exp(x[i] - logsumexp(x)). When the gap between a logit and the"
@@ -254,6 +257,20 @@ class LogOfSoftmax(LogOfRule):
     )
 
     valid = (
+        Valid(
+            """
+            import torch
+            import torch.nn.functional as F
+
+
+            def entropy(scores, mask):
+                # a guarded entropy term is finite and exact to eps * |log eps|; log_softmax
+                # would make the masked (-inf) positions 0 * -inf = NaN
+                p = F.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
+                log_p = torch.log(p + 1e-9)
+                return -(p * torch.log(p.clamp_min(1e-12))).sum(-1), -(p * log_p).sum(-1)
+            """
+        ),
         Valid(
             """
             import torch.nn.functional as F

@@ -82,7 +82,9 @@ class LogOfSigmoid(LogOfRule):
             "Finds `log(sigmoid(z))` and `log(1 - sigmoid(z))`, directly, through variables and"
             " through a model whose `nn.Sequential` ends in `nn.Sigmoid()`: the building blocks"
             " of a hand-written binary cross-entropy"
-            " `-(y * torch.log(h) + (1 - y) * torch.log(1 - h)).mean()`."
+            " `-(y * torch.log(h) + (1 - y) * torch.log(1 - h)).mean()`. A guarded log weighted"
+            " by the same probability (the binary entropy `p * torch.log(p + 1e-7)`) is finite"
+            " and not flagged."
         ),
         why=(
             "In float32, sigmoid(z) rounds to exactly 1.0 from z = 16.64, so 1 - sigmoid(z) is 0"
@@ -175,6 +177,17 @@ class LogOfSigmoid(LogOfRule):
     )
 
     valid = (
+        Valid(
+            """
+            import torch
+
+
+            def binary_entropy(z, eps=1e-7):
+                # guarded terms weighted by their own probability: finite, nothing to fix
+                p = torch.sigmoid(z)
+                return -(p * torch.log(p + 1e-7) + (1 - p) * torch.log((1 - p).clamp(min=1e-7)))
+            """
+        ),
         Valid(
             """
             import torch
