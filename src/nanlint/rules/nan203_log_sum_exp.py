@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from nanlint.analysis.arithmetic import sum_arguments
-from nanlint.analysis.exponents import shifted
+from nanlint.analysis.exponents import stable
 from nanlint.analysis.facts import FileAnalysis
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.rewrite import EditPlan, Part
@@ -39,7 +39,7 @@ class LogSumExp(LogOfRule):
 
     def exempt(self, analysis: FileAnalysis, source: Source) -> bool:
         """The max-shifted form `log(sum(exp(x - m))) + m` cannot overflow."""
-        return shifted(analysis, source.origin.operand)
+        return stable(analysis, source.origin.operand)
 
     def consequence(self, call: LogCall) -> str:
         return (
@@ -83,7 +83,9 @@ class LogSumExp(LogOfRule):
             "Finds the logarithm of a sum of exponentials: `torch.log(torch.sum(torch.exp(x),"
             " dim=1))`, `torch.log(torch.exp(x).sum(-1))`, `x.exp().sum(d).log()`, directly or"
             " through variables. A max-shifted form, `torch.exp(x - m)` with m subtracted (the"
-            " hand-written stable log-sum-exp), is not flagged."
+            " hand-written stable log-sum-exp, also in place: `s -= s.max(1, keepdim=True)[0]`),"
+            " and an exponent that cannot be positive (`-x.abs()`, a Gaussian kernel) are not"
+            " flagged."
         ),
         why=(
             "exp(x) overflows to inf for x > 88.72 in float32 (11.09 in float16), so"
@@ -213,6 +215,18 @@ class LogSumExp(LogOfRule):
                 shifted = x - x_max
                 total = shifted.exp().sum(-1, keepdim=True)
                 return x_max + total.log()
+            """
+        ),
+        Valid(
+            """
+            import torch
+
+
+            def log_partition(scores, tau):
+                s = scores / tau
+                m = s.max(1, keepdim=True)[0]
+                s -= m
+                return torch.log(torch.exp(s).sum(1)) + m.squeeze(1)
             """
         ),
         Valid(
