@@ -12,7 +12,8 @@ from typing import Any
 
 import libcst as cst
 
-from nanlint.analysis.facts import ArgFact
+from nanlint.analysis.constants import Numbers, numbers, numbers_of
+from nanlint.analysis.facts import ArgFact, FileAnalysis
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.operations import OperationCall
 from nanlint.analysis.signatures import bind
@@ -43,11 +44,17 @@ _EPS_LIMIT = 1e-3
 
 
 def binary(
-    operator: str, left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any
+    operator: str,
+    left: ArgFact,
+    right: ArgFact,
+    node: cst.CSTNode,
+    file: Any,
+    scope: Any,
+    analysis: FileAnalysis | None = None,
 ) -> Value:
-    """The value of `left <operator> right` evaluated at `node`."""
+    """The value of `left <operator> right` evaluated at `node` (in `analysis`, so far)."""
     if operator == "+":
-        return add(left, right, node, file, scope)
+        return add(left, right, node, file, scope, analysis)
     if operator == "-":
         return subtract(left, right, node, file, scope)
     if operator == "*":
@@ -59,14 +66,21 @@ def binary(
     return UNKNOWN
 
 
-def add(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
+def add(
+    left: ArgFact,
+    right: ArgFact,
+    node: cst.CSTNode,
+    file: Any,
+    scope: Any,
+    analysis: FileAnalysis | None = None,
+) -> Value:
     for one, other in ((left, right), (right, left)):
         value = one.value
         if isinstance(value, Tensor) and value.kind is Kind.EXP and is_number(other, 1):
             return value.transform(
                 Kind.ONE_PLUS_EXP, Step("add_one", node, StepRole.TRANSFORM, one.node)
             )
-        if isinstance(value, Tensor) and value.kind in _PROBABILITIES and is_eps(other):
+        if isinstance(value, Tensor) and value.kind in _PROBABILITIES and is_eps(other, analysis):
             return value.with_step(Step("eps", node, StepRole.GUARD, one.node))
     for one, other in ((left, right), (right, left)):
         if is_number(other, 1) and _maybe_tensor(one.value):
@@ -183,15 +197,18 @@ def _sum(value: Tensor, node: cst.CSTNode, operand: cst.CSTNode) -> Value:
     return value.transform(summed, Step("sum", node, StepRole.TRANSFORM, operand))
 
 
-def is_eps(arg: ArgFact) -> bool:
-    """A small positive constant, or a name that says it is one (`eps`, `self.epsilon`)."""
-    value = arg.value
-    if (
-        isinstance(value, Constant)
-        and isinstance(value.value, (int, float))
-        and not isinstance(value.value, bool)
-    ):
-        return 0 < value.value <= _EPS_LIMIT
+def is_eps(arg: ArgFact, analysis: FileAnalysis | None = None) -> bool:
+    """A small positive number, by value (`1e-8`, `EPS`, `self.eps` set from a default,
+    `gamma=1e-6`); when the value comes from outside the code (a configuration, a parameter
+    no call site sets), a name that says it is one (`eps`, `self.epsilon`)."""
+    held: Numbers = ()
+    if isinstance(arg.value, Constant):
+        held = numbers_of(arg.value)
+    elif arg.value is UNKNOWN or isinstance(arg.value, BoundMethod):  # `cfg.eps` is one
+        named = analysis is not None and isinstance(arg.node, (cst.Name, cst.Attribute))
+        held = numbers(analysis, arg.node) if named else None  # type: ignore[arg-type]
+    if held is not None:
+        return bool(held) and all(0 < number <= _EPS_LIMIT for number in held)
     name = (
         arg.node.attr.value
         if isinstance(arg.node, cst.Attribute)
