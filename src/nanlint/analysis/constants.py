@@ -15,11 +15,12 @@ from weakref import WeakKeyDictionary
 
 import libcst as cst
 
-from nanlint.analysis.facts import FileAnalysis
+from nanlint.analysis.facts import ArgFact, FileAnalysis
 from nanlint.analysis.scopes import FunctionInfo, assigned_names
 from nanlint.analysis.values import UNKNOWN, BoundMethod, Constant
 
 _DEPTH = 4  # names and attributes followed from the expression
+_EPS_LIMIT = 1e-3  # the largest number taken for an eps guard
 _ASSIGNMENTS: WeakKeyDictionary = WeakKeyDictionary()  # FunctionInfo -> its self.x = ...
 
 
@@ -240,3 +241,23 @@ def _function_of(analysis: FileAnalysis, node: cst.CSTNode) -> FunctionInfo | No
             return analysis.scopes.functions.get(current)
         current = parents.get(current)
     return None
+
+
+def is_eps(arg: ArgFact, analysis: FileAnalysis | None = None) -> bool:
+    """A small positive number, by value (`1e-8`, `EPS`, `self.eps` set from a default,
+    `gamma=1e-6`); when the value comes from outside the code (a configuration, a parameter
+    no call site sets), a name that says it is one (`eps`, `self.epsilon`)."""
+    held: Numbers = ()
+    if isinstance(arg.value, Constant):
+        held = numbers_of(arg.value)
+    elif arg.value is UNKNOWN or isinstance(arg.value, BoundMethod):  # `cfg.eps` is one
+        named = analysis is not None and isinstance(arg.node, (cst.Name, cst.Attribute))
+        held = numbers(analysis, arg.node) if named else None  # type: ignore[arg-type]
+    if held is not None:
+        return bool(held) and all(0 < number <= _EPS_LIMIT for number in held)
+    name = (
+        arg.node.attr.value
+        if isinstance(arg.node, cst.Attribute)
+        else getattr(arg.node, "value", None)
+    )
+    return isinstance(name, str) and "eps" in name.lower()

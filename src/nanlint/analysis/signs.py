@@ -75,6 +75,7 @@ _DEPTH = 6  # names followed through assignments
 _KIND_SIGNS = {
     Kind.EXP: POSITIVE,
     Kind.SUM_EXP: POSITIVE,
+    Kind.EXP_RATIO: POSITIVE,
     Kind.ONE_PLUS_EXP: POSITIVE,
     Kind.PROB_SIGMOID: POSITIVE,
     Kind.PROB_SOFTMAX: POSITIVE,
