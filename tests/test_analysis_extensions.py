@@ -51,10 +51,25 @@ KINDS = [
     ("y = torch.exp(x)[0] / (1 + torch.exp(x))", "y", None),
     ("y = torch.exp(x) / torch.exp(x).sum(1, keepdim=True)", "y", Kind.PROB_SOFTMAX),
     ("y = torch.exp(x) / torch.sum(torch.exp(x), dim=1, keepdim=True)", "y", Kind.PROB_SOFTMAX),
-    ("y = torch.exp(x) / torch.exp(x).sum(1)", "y", None),
-    ("y = torch.exp(x) / torch.exp(x).sum()", "y", None),
-    ("y = torch.exp(x) / torch.exp(x)[:, :3].sum(1, keepdim=True)", "y", None),
-    ("y = torch.exp(x) / torch.exp(x).sum(1, keepdim=True).clamp(min=1e-6)", "y", None),
+    # not softmaxes (no keepdim, a slice, a clamp), but ratios of exponentials all the same
+    ("y = torch.exp(x) / torch.exp(x).sum(1)", "y", Kind.EXP_RATIO),
+    ("y = torch.exp(x) / torch.exp(x).sum()", "y", Kind.EXP_RATIO),
+    ("y = torch.exp(x) / torch.exp(x)[:, :3].sum(1, keepdim=True)", "y", Kind.EXP_RATIO),
+    ("y = torch.exp(x) / torch.exp(x).sum(1, keepdim=True).clamp(min=1e-6)", "y", Kind.EXP_RATIO),
+    ("y = torch.exp(a) / torch.exp(b).sum(1)", "y", Kind.EXP_RATIO),
+    ("y = torch.exp(a) / (torch.exp(a) + torch.exp(b).sum(1))", "y", Kind.EXP_RATIO),
+    ("y = torch.exp(a) / b", "y", Kind.EXP),  # a scaled exponential
+    ("y = torch.exp(a) / b.sum(1)", "y", Kind.EXP),
+    ("y = a / torch.exp(b).sum(1)", "y", None),
+    ("y = torch.exp(a) * mask", "y", Kind.EXP),
+    ("y = torch.exp(a).mean(1)", "y", Kind.SUM_EXP),
+    ("y = torch.exp(a) + torch.exp(b)", "y", Kind.SUM_EXP),
+    ("y = torch.exp(a).sum(1) + torch.exp(b)", "y", Kind.SUM_EXP),
+    ("y = torch.exp(a).sum(1) + 1e-8", "y", Kind.SUM_EXP),
+    ("y = torch.exp(a).sum(1) + 1.0", "y", Kind.ONE_PLUS),  # not an eps: 1 + x
+    ("y = torch.exp(a) + b", "y", None),
+    ("y = torch.exp(a).sum(1) - torch.exp(b)", "y", Kind.SUM_EXP),
+    ("y = torch.exp(a).sum(1) - b", "y", Kind.DIFFERENCE),
 ]
 
 

@@ -47,5 +47,6 @@ def test_no_image_without_a_rule():
 def test_the_fix_column_shows_what_the_rules_examples_fix():
     assert fix_summary(get_rule("NAN101")) == "sometimes available (safe or unsafe)"
     assert fix_summary(get_rule("NAN102")) == "sometimes available (unsafe)"
-    assert fix_summary(get_rule("NAN203")) == "sometimes available (safe)"
+    assert fix_summary(get_rule("NAN203")) == "sometimes available (safe or unsafe)"
+    assert fix_summary(get_rule("NAN204")) == "sometimes available (safe)"
     assert fix_summary(get_rule("NAN501")) == "display-only (never applied)"

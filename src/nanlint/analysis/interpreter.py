@@ -632,7 +632,9 @@ class Interpreter:
         operator = arithmetic.OPERATORS.get(type(node.operator))
         result = UNKNOWN
         if operator is not None:
-            result = arithmetic.binary(operator, left, right, node, self.source, frame.info)
+            result = arithmetic.binary(
+                operator, left, right, node, self.source, frame.info, self.analysis
+            )
             if frame.record:
                 self.analysis.operations[node] = OpFact(
                     node, operator, left, right, result, frame.env or {}, frame.info
