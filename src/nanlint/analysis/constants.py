@@ -153,7 +153,7 @@ def _attribute_numbers(analysis: FileAnalysis, node: cst.Attribute, depth: int) 
         return ()
     values: list[cst.BaseExpression] = list(method.cls.class_attributes.get(attribute, []))
     for writer in method.cls.attribute_writers.get(attribute, []):
-        assigned = _self_assignments(writer).get(attribute)
+        assigned = self_assignments(writer).get(attribute)
         if assigned is None:
             return ()
         values += assigned
@@ -162,7 +162,7 @@ def _attribute_numbers(analysis: FileAnalysis, node: cst.Attribute, depth: int) 
     return _union([numbers(analysis, value, depth) for value in values])
 
 
-def _self_assignments(method: FunctionInfo) -> dict[str, list[cst.BaseExpression] | None]:
+def self_assignments(method: FunctionInfo) -> dict[str, list[cst.BaseExpression] | None]:
     """attribute -> the values `self.<attribute> = value` statements of a method assign;
     None for an attribute written any other way (augmented, unpacked)."""
     cached = _ASSIGNMENTS.get(method)

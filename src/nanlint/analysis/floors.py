@@ -13,9 +13,12 @@ from dataclasses import dataclass
 import libcst as cst
 
 from nanlint.analysis import torch_api as api
+from nanlint.analysis.constants import Numbers, numbers
 from nanlint.analysis.facts import FileAnalysis
+from nanlint.analysis.names import reads_of_assigned
 from nanlint.analysis.signatures import bind
-from nanlint.analysis.values import BoundMethod, Constant, External, Source, StepRole, Tensor
+from nanlint.analysis.signs import positive
+from nanlint.analysis.values import BoundMethod, External, Source, StepRole, Tensor
 
 # The parameters of the clamping spellings after the input (method) or with it (function).
 _CLAMP_METHODS = {
@@ -47,23 +50,33 @@ def floor_of(analysis: FileAnalysis, source: Source) -> Floor | None:
     for step in source.steps:
         if step.role is not StepRole.GUARD:
             continue
-        if step.op == "eps":
+        if step.op == "eps":  # an eps the interpreter recognised (a small positive number)
             operation = analysis.operations.get(step.node)  # type: ignore[arg-type]
-            if operation is not None:
-                other = operation.right if operation.left.node is step.operand else operation.left
-                return Floor("eps", _number(other.value))
-            return Floor("eps", None)
-        bound = _clamp_minimum(analysis, step.node)
-        if bound is not None and bound > 0:
-            return Floor("clamp", bound)
+            if operation is None:
+                return Floor("eps", None)
+            other = operation.right if operation.left.node is step.operand else operation.left
+            return Floor("eps", _smallest(numbers(analysis, other.node)))
+        minimum = _clamp_minimum(analysis, step.node)
+        if minimum is None:
+            continue
+        held = numbers(analysis, minimum)
+        if held and all(number > 0 for number in held):
+            return Floor("clamp", min(held))
+        if positive(analysis, minimum):
+            return Floor("clamp", None)
     return None
+
+
+def _smallest(held: Numbers) -> float | None:
+    return min(held) if held and all(number > 0 for number in held) else None
 
 
 def floored(analysis: FileAnalysis, source: Source) -> bool:
     return floor_of(analysis, source) is not None
 
 
-def _clamp_minimum(analysis: FileAnalysis, node: cst.CSTNode) -> float | None:
+def _clamp_minimum(analysis: FileAnalysis, node: cst.CSTNode) -> cst.BaseExpression | None:
+    """The `min` argument of a clamping call."""
     fact = analysis.calls.get(node)  # type: ignore[arg-type]
     if fact is None:
         return None
@@ -76,13 +89,7 @@ def _clamp_minimum(analysis: FileAnalysis, node: cst.CSTNode) -> float | None:
     if params is None:
         return None
     minimum = bind(fact.args, params).get("min")
-    return None if minimum is None else _number(minimum.value)
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, Constant) and isinstance(value.value, (int, float)):
-        return None if isinstance(value.value, bool) else float(value.value)
-    return None
+    return None if minimum is None or minimum.star else minimum.node
 
 
 def common_floor(analysis: FileAnalysis, value: Tensor) -> Floor | None:
@@ -105,7 +112,7 @@ def weighted_by_itself(analysis: FileAnalysis, log: cst.CSTNode, value: Tensor) 
     floor changes it by less than eps * |log(eps)|; rewriting it to `p * log_softmax(z)`
     would make it 0 * -inf = NaN where the logits are -inf (masked positions)."""
     parent = analysis.source.parents.get(log)
-    places = _reads_of_assigned(analysis, log) if isinstance(parent, cst.Assign) else [log]
+    places = reads_of_assigned(analysis, log) if isinstance(parent, cst.Assign) else [log]
     return bool(places) and all(_times_itself(analysis, place, value) for place in places)
 
 
@@ -122,14 +129,3 @@ def _times_itself(analysis: FileAnalysis, node: cst.CSTNode, value: Tensor) -> b
         and factor.kind is value.kind
         and bool(set(factor.origins) & set(value.origins))
     )
-
-
-def _reads_of_assigned(analysis: FileAnalysis, value: cst.CSTNode) -> list[cst.Name]:
-    """The reads of the single name `value` is assigned to (`lp = value`)."""
-    statement = analysis.source.parents.get(value)
-    if not isinstance(statement, cst.Assign) or len(statement.targets) != 1:
-        return []
-    target = statement.targets[0].target
-    if not isinstance(target, cst.Name):
-        return []
-    return [name for name, definitions in analysis.reads.items() if target in definitions]

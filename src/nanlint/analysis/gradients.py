@@ -32,9 +32,10 @@ from __future__ import annotations
 import libcst as cst
 
 from nanlint.analysis import torch_api as api
+from nanlint.analysis.constants import numbers, self_assignments
 from nanlint.analysis.facts import FileAnalysis
 from nanlint.analysis.imports import dotted_name
-from nanlint.analysis.names import assigned_values
+from nanlint.analysis.names import assigned_values, reads_of_assigned
 from nanlint.analysis.values import BoundMethod, Constant, External
 
 # Tensors made from nothing: no gradient whatever their arguments (but `requires_grad=True`).
@@ -241,8 +242,8 @@ class _Gradients:
             return True
         if isinstance(node, cst.Comparison):
             return True
-        if isinstance(self.analysis.value_of(node), Constant):
-            return True  # a number (or string, None) the interpreter knows
+        if isinstance(self.analysis.value_of(node), Constant) or numbers(self.analysis, node):
+            return True  # a number (or string, None): a literal, a constant, a default
         if isinstance(node, cst.Name):
             return self._name(node)
         if isinstance(node, cst.Attribute):
@@ -271,7 +272,8 @@ class _Gradients:
         return bool(definitions) and all(self._definition(d) for d in definitions)
 
     def _definition(self, definition: cst.CSTNode) -> bool:
-        """A parameter that holds a number, or a loop target over `range(...)`."""
+        """A parameter annotated as a number, or a loop target over `range(...)` (a default
+        and what call sites pass are `constants.numbers`)."""
         parent = self.analysis.source.parents.get(definition)
         if isinstance(parent, cst.Param) and parent.name is definition:
             definition = parent
@@ -281,12 +283,7 @@ class _Gradients:
             if self.trust_constructor and function is not None and function.name == "__init__":
                 return True
             annotation = parent.annotation
-            if annotation is not None:
-                return dotted_name(annotation.annotation) in _NUMBER_TYPES
-            return isinstance(parent.default, (cst.Integer, cst.Float)) or (
-                isinstance(parent.default, cst.UnaryOperation)
-                and isinstance(parent.default.expression, (cst.Integer, cst.Float))
-            )
+            return annotation is not None and dotted_name(annotation.annotation) in _NUMBER_TYPES
         if isinstance(parent, cst.For) and parent.target is definition:
             iterator = parent.iter
             return (
@@ -457,49 +454,28 @@ def _operation(node: cst.Call) -> str | None:
 
 
 def _stored_values(cls, name: str) -> list[cst.BaseExpression]:
-    """What the methods of a class store in `self.name`: assignments and `register_buffer`.
-    Empty when one of the stores is not a plain assignment (an unpacking, an augmented one)."""
+    """What a class stores in `self.name`: class attributes, `self.name = value` in its
+    methods and `self.register_buffer("name", value)`. Empty when one store is not a plain
+    assignment (augmented, unpacked)."""
     values: list[cst.BaseExpression] = list(cls.class_attributes.get(name, []))
-    writers = {*cls.methods.values(), *cls.attribute_writers.get(name, [])}
-    for info in writers:
-        finder = _StoreFinder(info.receiver, name)
-        info.node.visit(finder)
-        if finder.opaque:
+    for writer in cls.attribute_writers.get(name, []):
+        assigned = self_assignments(writer).get(name)
+        if assigned is None:
             return []
+        values += assigned
+    for method in cls.methods.values():
+        finder = _BufferFinder(name)
+        method.node.visit(finder)
         values += finder.values
     return values
 
 
-class _StoreFinder(cst.CSTVisitor):
-    def __init__(self, receiver: str | None, name: str):
-        self.receiver, self.name = receiver, name
+class _BufferFinder(cst.CSTVisitor):
+    """`register_buffer("name", value)` calls."""
+
+    def __init__(self, name: str):
+        self.name = name
         self.values: list[cst.BaseExpression] = []
-        self.opaque = False
-
-    def _is_target(self, node: cst.BaseExpression) -> bool:
-        return (
-            isinstance(node, cst.Attribute)
-            and isinstance(node.value, cst.Name)
-            and node.value.value == self.receiver
-            and node.attr.value == self.name
-        )
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            if self._is_target(target.target):
-                self.values.append(node.value)
-            elif isinstance(target.target, (cst.Tuple, cst.List)) and any(
-                self._is_target(e.value) for e in target.target.elements
-            ):
-                self.opaque = True
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if self._is_target(node.target) and node.value is not None:
-            self.values.append(node.value)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if self._is_target(node.target):
-            self.opaque = True
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -511,3 +487,34 @@ class _StoreFinder(cst.CSTVisitor):
             and node.args[0].value.evaluated_value == self.name
         ):
             self.values.append(node.args[1].value)
+
+
+def used_only_without_gradient(analysis: FileAnalysis, node: cst.CSTNode) -> bool:
+    """Whether the value `node` computes is only compared or turned into a Python number
+    (`if shift < tol`, `err.item()`, `float(n)`), directly or through the single name it is
+    assigned to: nothing differentiates through it."""
+    places = reads_of_assigned(analysis, node) if _assigned_whole(analysis, node) else [node]
+    return bool(places) and all(_consumed_as_number(analysis, place) for place in places)
+
+
+def _assigned_whole(analysis: FileAnalysis, node: cst.CSTNode) -> bool:
+    return isinstance(analysis.source.parents.get(node), cst.Assign)
+
+
+def _consumed_as_number(analysis: FileAnalysis, node: cst.CSTNode) -> bool:
+    parents = analysis.source.parents
+    parent = parents.get(node)
+    if isinstance(parent, (cst.Comparison, cst.ComparisonTarget)):
+        return True
+    if isinstance(parent, cst.Attribute) and parent.value is node:
+        call = parents.get(parent)
+        return parent.attr.value in ("item", "tolist") and isinstance(call, cst.Call)
+    if isinstance(parent, cst.Arg):
+        call = parents.get(parent)
+        return (
+            isinstance(call, cst.Call)
+            and isinstance(call.func, cst.Name)
+            and call.func.value in ("float", "int", "bool")
+            and not analysis.reads.get(call.func)
+        )
+    return False

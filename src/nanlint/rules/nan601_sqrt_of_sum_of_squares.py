@@ -10,7 +10,7 @@ import libcst as cst
 from nanlint.analysis.arithmetic import sum_arguments
 from nanlint.analysis.facts import ArgFact, Env, FileAnalysis
 from nanlint.analysis.floors import floored
-from nanlint.analysis.gradients import carries_no_gradient
+from nanlint.analysis.gradients import carries_no_gradient, used_only_without_gradient
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.names import writable_at
 from nanlint.analysis.operations import operation_calls
@@ -71,7 +71,9 @@ class SqrtOfSumOfSquares(Rule):
             value = root.radicand.value
             if not isinstance(value, Tensor) or value.kind is not Kind.SUM_SQUARE:
                 continue
-            if carries_no_gradient(analysis, root.node):
+            if carries_no_gradient(analysis, root.node) or used_only_without_gradient(
+                analysis, root.node
+            ):
                 continue  # the NaN is in the gradient: without one there is nothing to break
             if all(floored(analysis, source) for source in value.sources):
                 continue  # clamped away from zero before the root
@@ -289,6 +291,16 @@ class SqrtOfSumOfSquares(Rule):
                 @staticmethod
                 def backward(ctx, grad):
                     return grad / torch.sqrt((grad ** 2).sum())
+
+
+            def converge(x, centres, tol=1e-4):
+                for _ in range(100):
+                    moved = centres - x.mean(0)
+                    shift = moved.pow(2).sum().sqrt()  # only compared: nothing differentiates it
+                    centres = centres - moved
+                    if shift < tol:
+                        break
+                return centres
             """
         ),
     )
