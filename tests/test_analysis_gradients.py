@@ -85,6 +85,15 @@ NO_GRADIENT = {
         def f(x, temperature=0.5, n: int = 3):
             probe(temperature * n * math.pi)
         """,
+    "a kernel from arange, scaled in place by numbers": """
+        def kernel(orig: int, new: int, width: int = 6, rolloff: float = 0.99):
+            base = min(orig, new)
+            base *= rolloff
+            t = torch.arange(0, -new, -1)[:, None] / new + torch.arange(-width, width)[None]
+            t *= base
+            t = t.clamp_(-width, width)
+            probe(t.sin() / t)
+        """,
     "a range loop counter": """
         def f(x):
             for i in range(4):
@@ -156,6 +165,12 @@ MAYBE_GRADIENT = {
             with torch.no_grad():
                 with torch.enable_grad():
                     probe(x)
+        """,
+    "a tensor parameter scaled in place": """
+        def f(x, n: int):
+            t = torch.arange(n).float()
+            t *= x
+            probe(t)
         """,
     "a maximum's values": """
         def f(x):

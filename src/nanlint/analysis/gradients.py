@@ -284,6 +284,8 @@ class _Gradients:
                 return True
             annotation = parent.annotation
             return annotation is not None and dotted_name(annotation.annotation) in _NUMBER_TYPES
+        if isinstance(parent, cst.AugAssign) and parent.target is definition:
+            return self.stopped(parent.value) and self.stopped(definition)  # the old value
         if isinstance(parent, cst.For) and parent.target is definition:
             iterator = parent.iter
             return (
@@ -350,6 +352,8 @@ class _Gradients:
         callee = fact.callee if fact is not None else None
         if isinstance(callee, External):
             name = api.canonical(callee.qualname)
+            if name.startswith("builtins."):
+                return self._builtin(node, name.partition(".")[2])
             if name in _FACTORIES or (name.rpartition(".")[2] in _STOPPING and _torch(name)):
                 return True
             if name.startswith(_UNTRACKED_LIBRARIES):
@@ -358,11 +362,17 @@ class _Gradients:
                 return False
             return self._arguments(node)
         func = node.func
-        if isinstance(func, cst.Name) and func.value in _NUMBER_BUILTINS:
-            return not self.analysis.reads.get(func)
+        if isinstance(func, cst.Name) and not self.analysis.reads.get(func):
+            return self._builtin(node, func.value)
         if isinstance(callee, BoundMethod) or isinstance(node.func, cst.Attribute):
             return self._method(node)
         return False
+
+    def _builtin(self, node: cst.Call, name: str) -> bool:
+        """`int(x)`, `len(x)`: numbers; `min(a, b)`, `abs(x)`: as their arguments."""
+        if name in _NUMBER_BUILTINS:
+            return True
+        return name in ("min", "max", "abs", "sum") and self._arguments(node)
 
     def _method(self, node: cst.Call) -> bool:
         func = node.func

@@ -12,6 +12,7 @@ from nanlint.analysis.gradients import carries_no_gradient, in_no_grad_region
 from nanlint.analysis.names import assigned_values, within
 from nanlint.analysis.operations import is_guard, operation_calls
 from nanlint.analysis.rewrite import EditPlan, is_literal
+from nanlint.analysis.signs import positive
 from nanlint.analysis.spelling import spell
 from nanlint.analysis.values import UNKNOWN, Tensor
 from nanlint.fixes import Applicability, FixAvailability
@@ -104,8 +105,12 @@ class WhereUnsafeBranch(Rule):
                 for op in unsafe:
                     if not inside(op.node) or any(inside(w) and within(w)(op.node) for w in inner):
                         continue
-                    if is_guard(analysis, op.operand) or carries_no_gradient(analysis, op.operand):
-                        continue  # bounded, or no gradient to go NaN
+                    if (
+                        is_guard(analysis, op.operand)
+                        or positive(analysis, op.operand)
+                        or carries_no_gradient(analysis, op.operand)
+                    ):
+                        continue  # bounded, never at the pole, or no gradient to go NaN
                     if not _tests(analysis, condition.node, op.operand):
                         continue
                     yield self._finding(analysis, fact.scope, condition.node, op, taken)
@@ -253,6 +258,26 @@ class WhereUnsafeBranch(Rule):
 
             def scale(w, h, ratio):
                 return torch.where(w > h * ratio, w / ratio, h)  # ratio is read, not tested
+
+
+            class Huber(torch.nn.Module):
+                def __init__(self, beta: float = 0.2):
+                    super().__init__()
+                    self.beta = beta
+
+                def forward(self, err):
+                    small = err.abs() < self.beta
+                    return torch.where(small, 0.5 * err ** 2 / self.beta, err.abs() - 0.5 * self.beta)
+
+
+            def huber_from(config):
+                return Huber(config.beta)  # a float hyperparameter: no gradient, never 0 here
+
+
+            def resample_kernel(orig: int, new: int, width: int = 6):
+                t = torch.arange(0, -new, -1)[:, None] / new + torch.arange(-width, width) / orig
+                t *= 3.14159
+                return torch.where(t == 0, torch.tensor(1.0), t.sin() / t)  # built from arange
             """
         ),
     )
