@@ -94,6 +94,13 @@ NO_GRADIENT = {
             t = t.clamp_(-width, width)
             probe(t.sin() / t)
         """,
+    "a constant matrix written with constants": """
+        def f(n: int):
+            c = torch.zeros(n, n)
+            c[0, 1] = 1.0
+            c.fill_diagonal_(2.0)
+            probe(c.pow(2).sum(-1))
+        """,
     "a range loop counter": """
         def f(x):
             for i in range(4):
@@ -171,6 +178,18 @@ MAYBE_GRADIENT = {
             t = torch.arange(n).float()
             t *= x
             probe(t)
+        """,
+    "a constant matrix written with a parameter": """
+        def corr(w, n: int):
+            c = torch.diag_embed(torch.ones(n))
+            c[..., 0, 1] = w
+            probe(c.pow(2).sum(-1))
+        """,
+    "a constant updated in place from a parameter": """
+        def f(w, n: int):
+            acc = torch.zeros(n)
+            acc.add_(w)
+            probe(acc)
         """,
     "a maximum's values": """
         def f(x):

@@ -29,6 +29,8 @@ by project functions, and modules (`self.proj(x)` has the module's parameters up
 
 from __future__ import annotations
 
+import weakref
+
 import libcst as cst
 
 from nanlint.analysis import torch_api as api
@@ -265,15 +267,42 @@ class _Gradients:
         return False
 
     def _name(self, node: cst.Name) -> bool:
+        definitions = self.analysis.reads.get(node)
+        if not definitions or not self._unmutated(definitions):
+            return False
         values = assigned_values(self.analysis, node)
         if values is not None:
             return bool(values) and all(self.stopped(value) for value in values)
-        definitions = self.analysis.reads.get(node)
-        return bool(definitions) and all(self._definition(d) for d in definitions)
+        return all(self._definition(d) for d in definitions)
+
+    def _unmutated(self, definitions: frozenset[cst.CSTNode]) -> bool:
+        """No write through the variable brings a gradient in: `c[i] = w`, `c[m] += w`,
+        `c.add_(w)`, `c.copy_(w)` (with `w` possibly carrying one)."""
+        parents = self.analysis.source.parents
+        for read in _reads_of(self.analysis, definitions):
+            parent = parents.get(read)
+            if isinstance(parent, cst.Subscript) and parent.value is read:
+                holder = parents.get(parent)
+                if isinstance(holder, cst.AssignTarget):
+                    holder = parents.get(holder)
+                if isinstance(holder, (cst.Assign, cst.AugAssign)) and not self.stopped(
+                    holder.value
+                ):
+                    return False
+            elif isinstance(parent, cst.Attribute) and parent.value is read:
+                call = parents.get(parent)
+                if (
+                    parent.attr.value.endswith("_")
+                    and isinstance(call, cst.Call)
+                    and call.func is parent
+                    and not all(self.stopped(arg.value) for arg in call.args)
+                ):
+                    return False
+        return True
 
     def _definition(self, definition: cst.CSTNode) -> bool:
-        """A parameter annotated as a number, or a loop target over `range(...)` (a default
-        and what call sites pass are `constants.numbers`)."""
+        """A parameter annotated as a number, a loop target over `range(...)` (a default and
+        what call sites pass are `constants.numbers`), an in-place update of such values."""
         parent = self.analysis.source.parents.get(definition)
         if isinstance(parent, cst.Param) and parent.name is definition:
             definition = parent
@@ -284,6 +313,8 @@ class _Gradients:
                 return True
             annotation = parent.annotation
             return annotation is not None and dotted_name(annotation.annotation) in _NUMBER_TYPES
+        if isinstance(definition, cst.Call) and isinstance(definition.func, cst.Attribute):
+            return self.stopped(definition)  # `c.fill_diagonal_(v)` rebinds c: as the call
         if isinstance(parent, cst.AugAssign) and parent.target is definition:
             return self.stopped(parent.value) and self.stopped(definition)  # the old value
         if isinstance(parent, cst.For) and parent.target is definition:
@@ -528,3 +559,21 @@ def _consumed_as_number(analysis: FileAnalysis, node: cst.CSTNode) -> bool:
             and not analysis.reads.get(call.func)
         )
     return False
+
+
+_READERS: dict[int, tuple[weakref.ref, dict]] = {}  # id(FileAnalysis) -> its reverse reads
+
+
+def _reads_of(analysis: FileAnalysis, definitions: frozenset[cst.CSTNode]) -> list[cst.Name]:
+    """Every read some of `definitions` reaches (an index built once per file)."""
+    cached = _READERS.get(id(analysis))
+    if cached is None or cached[0]() is not analysis:
+        index: dict[cst.CSTNode, list[cst.Name]] = {}
+        for name, reached in analysis.reads.items():
+            for definition in reached:
+                index.setdefault(definition, []).append(name)
+        key = id(analysis)
+        cached = (weakref.ref(analysis, lambda _: _READERS.pop(key, None)), index)
+        _READERS[key] = cached
+    index = cached[1]
+    return list({id(r): r for d in definitions for r in index.get(d, [])}.values())

@@ -212,7 +212,7 @@ class _Definitions(cst.CSTVisitor):
     def _import(self, line: cst.SimpleStatementLine, statement, alone: bool) -> None:
         if isinstance(statement, cst.ImportFrom) and (
             isinstance(statement.names, cst.ImportStar)
-            or dotted_name(statement.module or cst.Name("")) == "__future__"
+            or (statement.module is not None and dotted_name(statement.module) == "__future__")
         ):
             return
         aliases = list(statement.names)  # type: ignore[arg-type]
