@@ -144,6 +144,7 @@ RULE_INFOS: tuple[RuleInfo, ...] = (
         "sqrt-of-sum-of-squares",
         "sqrt of a sum of squares instead of torch.linalg.vector_norm",
         ("sqrt", "** 0.5", "**0.5", "pow("),
+        default_enabled=False,
     ),
     RuleInfo(
         "NAN602",

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from nanlint.analysis.constants import numbers
 from nanlint.analysis.facts import ArgFact, FileAnalysis
 from nanlint.analysis.gradients import carries_no_gradient, in_no_grad_region
 from nanlint.analysis.names import assigned_values, within
 from nanlint.analysis.operations import is_guard, operation_calls
 from nanlint.analysis.rewrite import EditPlan, is_literal
-from nanlint.analysis.signs import positive
 from nanlint.analysis.spelling import spell
 from nanlint.analysis.values import UNKNOWN, Tensor
 from nanlint.fixes import Applicability, FixAvailability
@@ -84,6 +84,13 @@ def _tests(analysis: FileAnalysis, condition: cst.BaseExpression, operand: cst.C
     return _text(operand) in collector.sides
 
 
+def _positive_number(analysis: FileAnalysis, operand: cst.CSTNode) -> bool:
+    """A number that is positive whatever the code passes (`self.beta` set from 0.2). Not
+    a sign by kind: softmax probabilities are positive yet round to exactly 0."""
+    held = numbers(analysis, operand)
+    return bool(held) and all(number > 0 for number in held)
+
+
 class WhereUnsafeBranch(Rule):
     code = "NAN602"
     fix_availability = FixAvailability.DISPLAY_ONLY
@@ -107,7 +114,7 @@ class WhereUnsafeBranch(Rule):
                         continue
                     if (
                         is_guard(analysis, op.operand)
-                        or positive(analysis, op.operand)
+                        or _positive_number(analysis, op.operand)
                         or carries_no_gradient(analysis, op.operand)
                     ):
                         continue  # bounded, never at the pole, or no gradient to go NaN
