@@ -18,10 +18,14 @@ expression. It is (anything else is "maybe", and rules then report as before):
 |                                        | zeros, whatever arrives)                             |
 | torch arithmetic of such values only   | `torch.arange(n) / n`, `(m > t).sum(-1).float()`     |
 | a name whose every definition is one   | including a parameter annotated `int/float/bool` or  |
-|                                        | with a number as default (a hyperparameter), and a   |
-|                                        | `for` target over `range(...)`                       |
+| and no write through it brings one in  | holding numbers only (`constants.numbers`: defaults  |
+| (`c[i] = w`, `c.add_(w)`)              | and call sites), a `for` target over `range(...)`,   |
+|                                        | in-place updates by such values (`t *= c`)           |
 | `self.x` every assignment of which is  | `self.freqs = torch.arange(d) / d` in `__init__`,    |
 | one (and nothing outside writes it)    | `self.register_buffer("window", torch.hann_window(n))`|
+
+`used_only_without_gradient` asks the other way round: the value is only compared or made a
+Python number (`if shift < tol`, `.item()`), so nothing differentiates through it.
 
 Not followed: callers (a function's tensor parameters may carry gradients), values returned
 by project functions, and modules (`self.proj(x)` has the module's parameters upstream).
