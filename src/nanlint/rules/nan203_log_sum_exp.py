@@ -285,7 +285,6 @@ class LogSumExp(LogOfRule):
 
 
             def info_nce(pos, sims, tau):
-                ratio = torch.exp(pos / tau) / torch.exp(sims / tau).sum(dim=1)
                 return -(pos / tau - torch.logsumexp(sims / tau, dim=1)).mean()
             """,
         ),
