@@ -132,3 +132,25 @@ def test_guarded_messages_say_what_happens():
         " underflows to 0 from z = -88.73 in float32, where the log is -inf and its gradient"
         " NaN; logsigmoid(z) is exact",
     }
+
+
+NO_GRADIENT = """\
+import torch
+import torch.nn.functional as F
+
+
+def evaluate(z, y):
+    p = torch.sigmoid(z)
+    with torch.no_grad():
+        guarded = F.binary_cross_entropy(torch.clamp(p, 1e-5, 1 - 1e-5), y)
+        cost = -torch.log(p + 1e-8)
+        raw = torch.log(p)
+    return guarded, cost, raw
+"""
+
+
+def test_guarded_values_without_gradient_are_silent():
+    from conftest import diagnostics_of, positions
+
+    # finite, and nothing is differentiated; the unguarded log can still be -inf
+    assert positions(diagnostics_of(NO_GRADIENT)) == ["NAN202 10:15"]

@@ -14,6 +14,7 @@ import libcst as cst
 
 from nanlint.analysis.facts import CallFact, FileAnalysis
 from nanlint.analysis.floors import Floor, common_floor
+from nanlint.analysis.gradients import carries_no_gradient
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.producers import ProducerRewrite, Remove
 from nanlint.analysis.rewrite import EditPlan
@@ -62,6 +63,14 @@ class KindIntoLossRule(Rule):
             return None
         if _uncertain(analysis, sink):
             return None
+        arg = sink.input
+        if (
+            arg is not None
+            and isinstance(arg.value, Tensor)
+            and common_floor(analysis, arg.value)
+            and carries_no_gradient(analysis, fact.node)
+        ):
+            return None  # a guarded input is finite, and no gradient can saturate
         return sink
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:

@@ -16,6 +16,7 @@ import libcst as cst
 
 from nanlint.analysis.facts import ArgFact, CallFact, FileAnalysis
 from nanlint.analysis.floors import Floor, common_floor, weighted_by_itself
+from nanlint.analysis.gradients import carries_no_gradient
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.local import replace_consumer
 from nanlint.analysis.operations import OperationCall, match, operation_calls
@@ -106,8 +107,11 @@ class LogOfRule(Rule):
             return None
         if any(self.exempt(analysis, source) for source in arg.value.sources):
             return None
-        if common_floor(analysis, arg.value) and weighted_by_itself(analysis, fact.node, arg.value):
-            return None  # p * log(p.clamp_min(eps)): a finite, exact-enough entropy term
+        if common_floor(analysis, arg.value) and (
+            weighted_by_itself(analysis, fact.node, arg.value)
+            or carries_no_gradient(analysis, fact.node)
+        ):
+            return None  # finite, and exact enough (an entropy term) or never differentiated
         return LogCall(fact, operation)
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:

@@ -186,6 +186,15 @@ class LogOfSigmoid(LogOfRule):
                 # guarded terms weighted by their own probability: finite, nothing to fix
                 p = torch.sigmoid(z)
                 return -(p * torch.log(p + 1e-7) + (1 - p) * torch.log((1 - p).clamp(min=1e-7)))
+
+
+            @torch.no_grad()
+            def matching_cost(logits, alpha=0.25):
+                # guarded logs where nothing is differentiated: finite costs, no saturation
+                prob = logits.sigmoid()
+                positive = alpha * (1 - prob) ** 2 * -(prob + 1e-8).log()
+                negative = (1 - alpha) * prob ** 2 * -(1 - prob + 1e-8).log()
+                return positive - negative
             """
         ),
         Valid(
