@@ -51,10 +51,25 @@ KINDS = [
     ("y = torch.exp(x)[0] / (1 + torch.exp(x))", "y", None),
     ("y = torch.exp(x) / torch.exp(x).sum(1, keepdim=True)", "y", Kind.PROB_SOFTMAX),
     ("y = torch.exp(x) / torch.sum(torch.exp(x), dim=1, keepdim=True)", "y", Kind.PROB_SOFTMAX),
-    ("y = torch.exp(x) / torch.exp(x).sum(1)", "y", None),
-    ("y = torch.exp(x) / torch.exp(x).sum()", "y", None),
-    ("y = torch.exp(x) / torch.exp(x)[:, :3].sum(1, keepdim=True)", "y", None),
-    ("y = torch.exp(x) / torch.exp(x).sum(1, keepdim=True).clamp(min=1e-6)", "y", None),
+    # not softmaxes (no keepdim, a slice, a clamp), but ratios of exponentials all the same
+    ("y = torch.exp(x) / torch.exp(x).sum(1)", "y", Kind.EXP_RATIO),
+    ("y = torch.exp(x) / torch.exp(x).sum()", "y", Kind.EXP_RATIO),
+    ("y = torch.exp(x) / torch.exp(x)[:, :3].sum(1, keepdim=True)", "y", Kind.EXP_RATIO),
+    ("y = torch.exp(x) / torch.exp(x).sum(1, keepdim=True).clamp(min=1e-6)", "y", Kind.EXP_RATIO),
+    ("y = torch.exp(a) / torch.exp(b).sum(1)", "y", Kind.EXP_RATIO),
+    ("y = torch.exp(a) / (torch.exp(a) + torch.exp(b).sum(1))", "y", Kind.EXP_RATIO),
+    ("y = torch.exp(a) / b", "y", Kind.EXP),  # a scaled exponential
+    ("y = torch.exp(a) / b.sum(1)", "y", Kind.EXP),
+    ("y = a / torch.exp(b).sum(1)", "y", None),
+    ("y = torch.exp(a) * mask", "y", Kind.EXP),
+    ("y = torch.exp(a).mean(1)", "y", Kind.SUM_EXP),
+    ("y = torch.exp(a) + torch.exp(b)", "y", Kind.SUM_EXP),
+    ("y = torch.exp(a).sum(1) + torch.exp(b)", "y", Kind.SUM_EXP),
+    ("y = torch.exp(a).sum(1) + 1e-8", "y", Kind.SUM_EXP),
+    ("y = torch.exp(a).sum(1) + 1.0", "y", Kind.ONE_PLUS),  # not an eps: 1 + x
+    ("y = torch.exp(a) + b", "y", None),
+    ("y = torch.exp(a).sum(1) - torch.exp(b)", "y", Kind.SUM_EXP),
+    ("y = torch.exp(a).sum(1) - b", "y", Kind.DIFFERENCE),
 ]
 
 
@@ -243,7 +258,7 @@ def test_autocast_region_records_the_calls_into_it():
 
 
 def test_without_grad_by_with_or_decorator_only():
-    from nanlint.analysis.regions import without_grad
+    from nanlint.analysis.gradients import in_no_grad_region
 
     analysis = _analysis(
         """\
@@ -268,4 +283,4 @@ def test_without_grad_by_with_or_decorator_only():
         ),
         key=lambda f: analysis.source.node_offsets(f.node),
     )
-    assert [without_grad(analysis, f) for f in logs] == [False, True, True, False]
+    assert [in_no_grad_region(analysis, f.node) for f in logs] == [False, True, True, False]

@@ -47,7 +47,8 @@ def test_no_image_without_a_rule():
 def test_the_fix_column_shows_what_the_rules_examples_fix():
     assert fix_summary("NAN101") == "sometimes available (safe or unsafe)"
     assert fix_summary("NAN102") == "sometimes available (unsafe)"
-    assert fix_summary("NAN203") == "sometimes available (safe)"
+    assert fix_summary("NAN203") == "sometimes available (safe or unsafe)"
+    assert fix_summary("NAN204") == "sometimes available (safe)"
     assert fix_summary("NAN501") == "display-only (never applied)"
 
 

@@ -164,6 +164,7 @@ RULE_INFOS: tuple[RuleInfo, ...] = (
         "sqrt of a sum of squares instead of torch.linalg.vector_norm",
         ("sqrt", "** 0.5", "**0.5", "pow("),
         remedy="use `torch.linalg.vector_norm`",
+        default_enabled=False,
     ),
     RuleInfo(
         "NAN602",

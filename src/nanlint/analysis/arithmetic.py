@@ -12,8 +12,10 @@ from typing import Any
 
 import libcst as cst
 
-from nanlint.analysis.facts import ArgFact
-from nanlint.analysis.kinds import COMPLEMENTS, EPS_LIMIT, LINEAR_PROBABILITIES, Kind
+from nanlint.analysis import exp_sums
+from nanlint.analysis.constants import is_eps
+from nanlint.analysis.facts import ArgFact, FileAnalysis
+from nanlint.analysis.kinds import COMPLEMENTS, LINEAR_PROBABILITIES, Kind
 from nanlint.analysis.operations import OperationCall
 from nanlint.analysis.signatures import bind_torch
 from nanlint.analysis.torch_api import OPERATIONS
@@ -22,13 +24,12 @@ from nanlint.analysis.values import (
     BoundMethod,
     Constant,
     OneHot,
-    Origin,
     Removal,
-    Source,
     Step,
     StepRole,
     Tensor,
     Value,
+    produced,
 )
 
 OPERATORS = {
@@ -42,11 +43,17 @@ OPERATORS = {
 
 
 def binary(
-    operator: str, left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any
+    operator: str,
+    left: ArgFact,
+    right: ArgFact,
+    node: cst.CSTNode,
+    file: Any,
+    scope: Any,
+    analysis: FileAnalysis | None = None,
 ) -> Value:
-    """The value of `left <operator> right` evaluated at `node`."""
+    """The value of `left <operator> right` evaluated at `node` (in `analysis`, so far)."""
     if operator == "+":
-        return add(left, right, node, file, scope)
+        return add(left, right, node, file, scope, analysis)
     if operator == "-":
         return subtract(left, right, node, file, scope)
     if operator == "*":
@@ -78,18 +85,32 @@ def _select(value: Tensor, node: cst.CSTNode, operand: cst.CSTNode) -> Value:
     return value.with_step(Step("select", node, StepRole.OPAQUE, operand))
 
 
-def add(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
+def add(
+    left: ArgFact,
+    right: ArgFact,
+    node: cst.CSTNode,
+    file: Any,
+    scope: Any,
+    analysis: FileAnalysis | None = None,
+) -> Value:
     for one, other in ((left, right), (right, left)):
         value = one.value
         if isinstance(value, Tensor) and value.kind is Kind.EXP and is_number(other, 1):
             return value.transform(
                 Kind.ONE_PLUS_EXP, Step("add_one", node, StepRole.TRANSFORM, one.node)
             )
-        if isinstance(value, Tensor) and value.kind in LINEAR_PROBABILITIES and is_eps(other):
+        if (
+            isinstance(value, Tensor)
+            and value.kind in LINEAR_PROBABILITIES
+            and is_eps(other, analysis)
+        ):
             return value.with_step(Step("eps", node, StepRole.GUARD, one.node))
+    assembled = exp_sums.added(left, right, node, file, scope, analysis)
+    if assembled is not None:
+        return assembled
     for one, other in ((left, right), (right, left)):
         if is_number(other, 1) and _maybe_tensor(one.value):
-            return _produced(Kind.ONE_PLUS, "1 + x", node, one.node, file, scope)
+            return produced(Kind.ONE_PLUS, "1 + x", node, one.node, file, scope)
     return UNKNOWN
 
 
@@ -99,9 +120,12 @@ def subtract(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope:
         return value.transform(
             COMPLEMENTS[value.kind], Step("complement", node, StepRole.TRANSFORM, right.node)
         )
+    reduced = exp_sums.subtracted(left, right, node)
+    if reduced is not None:
+        return reduced
     # `x.max(1).values` is an attribute of an unknown value: it may be a tensor too
     if all(_maybe_tensor(v) or isinstance(v, BoundMethod) for v in (left.value, value)):
-        return _produced(Kind.DIFFERENCE, "x - y", node, left.node, file, scope)
+        return produced(Kind.DIFFERENCE, "x - y", node, left.node, file, scope)
     return UNKNOWN
 
 
@@ -121,13 +145,13 @@ def _multiply(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope
         and left.node.value == right.node.value
         and _maybe_tensor(left.value)
     ):
-        return _produced(Kind.SQUARE, "x * x", node, left.node, file, scope)
-    return UNKNOWN
+        return produced(Kind.SQUARE, "x * x", node, left.node, file, scope)
+    return exp_sums.scaled(left, node) or exp_sums.scaled(right, node) or UNKNOWN
 
 
 def power(base: ArgFact, exponent: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
     if is_number(exponent, 2) and _maybe_tensor(base.value):
-        return _produced(Kind.SQUARE, "x ** 2", node, base.node, file, scope)
+        return produced(Kind.SQUARE, "x ** 2", node, base.node, file, scope)
     value, power = base.value, exponent.value
     if (
         isinstance(value, Tensor)
@@ -146,7 +170,20 @@ def _positive(value: Constant) -> bool:
 
 
 def _divide(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
-    """The hand-written sigmoid and softmax are probabilities like the real ones."""
+    """The hand-written sigmoid and softmax are probabilities like the real ones; other
+    quotients of exponentials are ratios (InfoNCE) or scaled exponentials."""
+    activation = _activation(left, right, node, file, scope)
+    if activation is not UNKNOWN:
+        return activation
+    return (
+        exp_sums.ratio(left, right, node, file, scope)
+        or (exp_sums.scaled(left, node) if not isinstance(right.value, Tensor) else None)
+        or UNKNOWN
+    )
+
+
+def _activation(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: Any) -> Value:
+    """`1 / (1 + exp(-x))`, `exp(x) / exp(x).sum(d, keepdim=True)`."""
     denominator = right.value
     if (
         not isinstance(denominator, Tensor)
@@ -158,9 +195,9 @@ def _divide(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: 
     if denominator.kind is Kind.ONE_PLUS_EXP and exp_operand is not None:
         negated = _negated(exp_operand)
         if is_number(left, 1) and negated is not None:
-            return _produced(Kind.PROB_SIGMOID, "1 / (1 + exp(-x))", node, negated, file, scope)
+            return produced(Kind.PROB_SIGMOID, "1 / (1 + exp(-x))", node, negated, file, scope)
         if _exp_of(left.value, exp_operand):
-            return _produced(
+            return produced(
                 Kind.PROB_SIGMOID, "exp(x) / (1 + exp(x))", node, exp_operand, file, scope
             )
     if (
@@ -175,7 +212,7 @@ def _divide(left: ArgFact, right: ArgFact, node: cst.CSTNode, file: Any, scope: 
         ):
             return UNKNOWN  # without keepdim=True the division broadcasts: not a softmax
         options = tuple((name, arguments[name]) for name in ("dim", "dtype") if name in arguments)
-        return _produced(
+        return produced(
             Kind.PROB_SOFTMAX, "exp(x) / exp(x).sum(d)", node, exp_operand, file, scope, options
         )
     return UNKNOWN
@@ -203,6 +240,10 @@ def evaluate(operation: OperationCall, node: cst.CSTNode, file: Any, scope: Any)
     if operation.name == "sum" and isinstance(tensor.value, Tensor):
         dim = bound["dim"].value if "dim" in bound else None
         return _sum(tensor.value, node, tensor.node, dim)
+    if operation.name == "mean" and isinstance(tensor.value, Tensor):
+        if tensor.value.kind is Kind.EXP:
+            return exp_sums.reduced(tensor.value, "mean", node, tensor.node)
+        return UNKNOWN
     if operation.name == "add" and "other" in bound and "alpha" not in bound:
         return add(tensor, bound["other"], node, file, scope)
     if operation.name == "sub" and "other" in bound and "alpha" not in bound:
@@ -214,7 +255,7 @@ def evaluate(operation: OperationCall, node: cst.CSTNode, file: Any, scope: Any)
         and isinstance(tensor.value, Tensor)
         and tensor.value.kind in LINEAR_PROBABILITIES
     ):
-        return _produced(Kind.LOGPROB, "log", node, tensor.node, file, scope, removal=Removal.NONE)
+        return produced(Kind.LOGPROB, "log", node, tensor.node, file, scope, removal=Removal.NONE)
     return UNKNOWN
 
 
@@ -226,51 +267,12 @@ def _sum(value: Tensor, node: cst.CSTNode, operand: cst.CSTNode, dim: Value | No
         for source in value.sources
     ):
         return _select(value, node, operand)
-    summed = {Kind.EXP: Kind.SUM_EXP, Kind.SQUARE: Kind.SUM_SQUARE}.get(value.kind)
+    if value.kind in (Kind.EXP, Kind.SUM_EXP):
+        return exp_sums.reduced(value, "sum", node, operand)
+    summed = {Kind.SQUARE: Kind.SUM_SQUARE}.get(value.kind)
     if summed is None:
         return UNKNOWN
     return value.transform(summed, Step("sum", node, StepRole.TRANSFORM, operand))
-
-
-def is_eps(arg: ArgFact) -> bool:
-    """A small positive constant, or a name that says it is one (`eps`, `self.epsilon`)."""
-    value = arg.value
-    if (
-        isinstance(value, Constant)
-        and isinstance(value.value, (int, float))
-        and not isinstance(value.value, bool)
-    ):
-        return 0 < value.value <= EPS_LIMIT
-    name = (
-        arg.node.attr.value
-        if isinstance(arg.node, cst.Attribute)
-        else getattr(arg.node, "value", None)
-    )
-    return isinstance(name, str) and "eps" in name.lower()
-
-
-def _produced(
-    kind: Kind,
-    label: str,
-    node: cst.CSTNode,
-    operand: cst.CSTNode,
-    file: Any,
-    scope: Any,
-    options: tuple = (),
-    removal: Removal = Removal.CALL,
-) -> Tensor:
-    origin = Origin(
-        file=file,
-        node=node,
-        api=label,
-        label=label,
-        kind=kind,
-        removal=removal,
-        operand=operand,  # type: ignore[arg-type]
-        options=options,
-        scope=scope,
-    )
-    return Tensor(kind, (Source(origin),))
 
 
 def _exp_of(value: Value, operand: cst.CSTNode) -> bool:

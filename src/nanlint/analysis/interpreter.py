@@ -720,7 +720,9 @@ class Interpreter:
         if operator == "+" and _is_list_like(left.value) and _is_list_like(right.value):
             result = concatenate(left.value, right.value)
         elif operator is not None:
-            result = arithmetic.binary(operator, left, right, node, self.source, frame.info)
+            result = arithmetic.binary(
+                operator, left, right, node, self.source, frame.info, self.analysis
+            )
             if frame.record:
                 self.analysis.operations[node] = OpFact(
                     node, operator, left, right, result, frame.env or {}, frame.info

@@ -14,7 +14,8 @@ class Kind(enum.Enum):
     LOGPROB = "logprob"
     NONNEG = "nonneg"
     EXP = "exp"  # exp(x)
-    SUM_EXP = "sum.exp"  # exp(x).sum(d)
+    SUM_EXP = "sum.exp"  # exp(x).sum(d), exp(x).mean(d), exp(a) + exp(b)
+    EXP_RATIO = "ratio.exp"  # exp(a) / exp(b).sum(d): the InfoNCE ratio
     ONE_PLUS_EXP = "one-plus.exp"  # 1 + exp(x)
     ONE_PLUS = "one-plus"  # 1 + x, x anything else
     SQUARE = "square"  # x ** 2, x * x
@@ -47,6 +48,7 @@ _NOUNS = {
     Kind.NONNEG: "non-negative activations",
     Kind.EXP: "exponentials",
     Kind.SUM_EXP: "sums of exponentials",
+    Kind.EXP_RATIO: "ratios of exponentials",
     Kind.ONE_PLUS_EXP: "values 1 + exp(x)",
     Kind.ONE_PLUS: "values 1 + x",
     Kind.SQUARE: "squares",

@@ -125,3 +125,14 @@ def assigned_value(analysis: FileAnalysis, node: cst.CSTNode) -> cst.BaseExpress
     if isinstance(assign, cst.Assign) and len(assign.targets) == 1:
         return assign.value
     return None
+
+
+def reads_of_assigned(analysis: FileAnalysis, value: cst.CSTNode) -> list[cst.Name]:
+    """The reads of the single name `value` is assigned to (`name = value`)."""
+    statement = analysis.source.parents.get(value)
+    if not isinstance(statement, cst.Assign) or len(statement.targets) != 1:
+        return []
+    target = statement.targets[0].target
+    if not isinstance(target, cst.Name):
+        return []
+    return [name for name, definitions in analysis.reads.items() if target in definitions]

@@ -64,39 +64,6 @@ def is_guard(analysis: FileAnalysis, node: cst.CSTNode) -> bool:
     return operation is not None and operation.name == "where"
 
 
-# Methods and torch functions that give a tensor without a gradient whatever their input,
-# and those that keep their input's lack of one (casts, reductions, copies).
-_DETACHING = frozenset({"detach", "argmax", "argmin", "count_nonzero", "sign", "round"})
-_KEEPING = frozenset(
-    {"float", "double", "half", "bfloat16", "long", "int", "bool", "to", "type", "sum", "mean"}
-    | {"clone", "contiguous", "flatten", "view", "reshape", "squeeze", "unsqueeze"}
-)
-
-
-def is_detached(analysis: FileAnalysis, node: cst.CSTNode) -> bool:
-    """Whether the tensor `node` computes can carry no gradient: a comparison (`x > 0`), a
-    count, an argmax, `.detach()`, or a cast or reduction of one (`(m > t).sum(-1).float()`),
-    directly or as every definition of a name assigned to it."""
-    if isinstance(node, cst.Comparison):
-        return True
-    if isinstance(node, cst.Name):
-        values = assigned_values(analysis, node)
-        return bool(values) and all(is_detached(analysis, value) for value in values)
-    if not isinstance(node, cst.Call):
-        return False
-    func = node.func
-    if isinstance(func, cst.Attribute):
-        name = func.attr.value
-        if name in _DETACHING:
-            return True
-        if name in _KEEPING:
-            value = func.value
-            if isinstance(value, cst.Name) and value.value == "torch" and node.args:
-                value = node.args[0].value  # torch.sum(x, ...), a torch function
-            return is_detached(analysis, value)
-    return False
-
-
 def operation_calls(
     analysis: FileAnalysis, *names: str
 ) -> Iterator[tuple[CallFact, OperationCall]]:

@@ -1,5 +1,5 @@
-"""Where a call runs: inside an autocast region, opened by a `with`, a decorator or a caller;
-without gradients (`torch.no_grad()`).
+"""Where a call runs: inside an autocast region, opened by a `with`, a decorator or a caller
+(regions without gradients are `gradients.in_no_grad_region`).
 
 Autocast is dynamic: a function runs under it when it is called from inside a region, so a
 call is in a region when an enclosing `with` item or a decorator of its function opens one,
@@ -59,21 +59,6 @@ def _region(
         if region:
             return Region(region.opener, (*region.calls, call))
     return None
-
-
-def without_grad(analysis: FileAnalysis, fact: CallFact) -> bool:
-    """Whether `fact` runs inside `with torch.no_grad():` / `torch.inference_mode()` or in a
-    function decorated with one of them (callers are not followed: another may need grads)."""
-    decorators = fact.scope.decorators if fact.scope is not None else ()
-    values = [context.value for context in fact.contexts]
-    for decorator in decorators:
-        node = decorator.decorator
-        call = analysis.calls.get(node)  # type: ignore[arg-type]
-        values.append(call.callee if call else analysis.value_of(node))
-    return any(
-        isinstance(value, External) and api.canonical(value.qualname) in api.NO_GRAD
-        for value in values
-    )
 
 
 def _autocast(analysis: FileAnalysis, value: Value | None, node: cst.CSTNode) -> bool | None:

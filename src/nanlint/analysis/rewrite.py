@@ -14,6 +14,7 @@ from typing import Union
 
 import libcst as cst
 
+from nanlint.analysis.leftovers import without_leftovers
 from nanlint.fixes import Applicability, Edit, Fix
 from nanlint.source import SourceFile
 
@@ -125,12 +126,16 @@ class EditPlan:
         """The text edits; raises LookupError when the fix was given up."""
         if self._impossible is not None:
             raise LookupError(self._impossible)
+        files = {id(r.file): r.file for r in self._replacements}
+        files.update((id(file), file) for file, _, _ in self._insertions)
         edits: list[Edit] = []
-        for replacement in self._top_level():
-            content = self._render_parts(replacement)
-            edits.append(_edit(replacement.file, replacement.start, replacement.end, content))
-        for file, offset, text in self._insertions:
-            edits.append(_edit(file, offset, offset, text))
+        for file in files.values():
+            spans = [
+                (r.start, r.end, self._render_parts(r)) for r in self._top_level() if r.file is file
+            ]
+            spans += [(offset, offset, text) for f, offset, text in self._insertions if f is file]
+            for start, end, text in without_leftovers(file.text, spans):
+                edits.append(_edit(file, start, end, text))
         edits.sort(key=lambda e: (str(e.path), e.start, e.end))
         return Fix(self.title, self.applicability, tuple(edits), tuple(self.notes))
 

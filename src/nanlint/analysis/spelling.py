@@ -22,9 +22,9 @@ def spell(plan: EditPlan, analysis: FileAnalysis, qualname: str, scope=None) -> 
 
     Uses an existing import when one reaches the name (`F.binary_cross_entropy_with_logits`);
     otherwise extends a `from <module> import ...` of the same module, or adds
-    `import torch.nn.functional as F` / `import torch` after the file's imports. When none
-    of these is possible (the file binds `torch` to something else, or imports it only under
-    a condition), the plan is given up.
+    `import torch.nn.functional as F` / `import torch` / `import math` after the file's
+    imports. When none of these is possible (the file binds `torch` to something else, or
+    imports it only under a condition), the plan is given up.
     """
     shadowed = frozenset(scope.assigned) if scope is not None else frozenset()
     existing = analysis.imports.spelling(qualname, shadowed)
@@ -40,8 +40,9 @@ def spell(plan: EditPlan, analysis: FileAnalysis, qualname: str, scope=None) -> 
     if alias is not None and alias not in taken:
         _add_import_line(plan, analysis, f"import {module} as {alias}")
         return f"{alias}.{name}"
-    if "torch" not in taken:
-        _add_import_line(plan, analysis, "import torch")
+    top = module.split(".")[0]
+    if top not in taken:
+        _add_import_line(plan, analysis, f"import {top}")  # `import torch`, `import math`
         return qualname
     plan.impossible(f"cannot spell {qualname} here")
     return qualname

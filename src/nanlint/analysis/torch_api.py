@@ -133,6 +133,7 @@ class Operation:
 # rules look for (log of a softmax, sqrt of a sum of squares, where with a log branch, ...).
 OPERATIONS: dict[str, Operation] = {
     "sum": Operation(("torch.sum",), ("sum",), ("input", "dim", "keepdim", "dtype")),
+    "mean": Operation(("torch.mean",), ("mean",), ("input", "dim", "keepdim", "dtype")),
     "add": Operation(("torch.add",), ("add", "add_"), ("input", "other", "alpha")),
     "sub": Operation(
         ("torch.sub", "torch.subtract"),
@@ -227,6 +228,8 @@ PRESERVING_METHODS: dict[str, StepRole] = {
             "gather",
             "take",
             "masked_select",
+            "diag",
+            "diagonal",
         ],
         StepRole.COMMUTES,
     ),
@@ -257,6 +260,8 @@ PRESERVING_FUNCTIONS: dict[str, StepRole] = {
             "roll",
             "tile",
             "masked_select",
+            "diag",
+            "diagonal",
         ]
     },
     **dict.fromkeys(

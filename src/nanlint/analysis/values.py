@@ -445,3 +445,28 @@ class ProjectName(Value):
     module does not read every module it imports)."""
 
     qualname: str
+
+
+def produced(
+    kind: Kind,
+    label: str,
+    node: cst.CSTNode,
+    operand: cst.CSTNode | None,
+    file: Any,
+    scope: Any,
+    options: tuple = (),
+    removal: Removal = Removal.CALL,
+) -> Tensor:
+    """A tensor of `kind` computed at `node` by arithmetic (`label` names the form)."""
+    origin = Origin(
+        file=file,
+        node=node,
+        api=label,
+        label=label,
+        kind=kind,
+        removal=removal,
+        operand=operand,  # type: ignore[arg-type]
+        options=options,
+        scope=scope,
+    )
+    return Tensor(kind, (Source(origin),))

@@ -14,6 +14,8 @@ from typing import ClassVar
 import libcst as cst
 
 from nanlint.analysis.facts import CallFact, FileAnalysis
+from nanlint.analysis.floors import Floor, common_floor
+from nanlint.analysis.gradients import carries_no_gradient
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.producers import ProducerRewrite, Remove
 from nanlint.analysis.rewrite import EditPlan
@@ -37,6 +39,10 @@ class KindIntoLossRule(Rule):
         """What goes wrong, in float32 terms, when `kind` reaches `sink`."""
         raise NotImplementedError
 
+    def guarded_consequence(self, sink: SinkCall, floor: Floor) -> str | None:
+        """What happens when a clamp or an eps keeps the input off 0 (None: as unguarded)."""
+        return None
+
     def fix_title(self, sink: SinkCall) -> str:
         raise NotImplementedError
 
@@ -58,6 +64,14 @@ class KindIntoLossRule(Rule):
             return None
         if _uncertain(analysis, sink):
             return None
+        arg = sink.input
+        if (
+            arg is not None
+            and isinstance(arg.value, Tensor)
+            and common_floor(analysis, arg.value)
+            and carries_no_gradient(analysis, fact.node)
+        ):
+            return None  # a guarded input is finite, and no gradient can saturate
         return sink
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
@@ -68,9 +82,11 @@ class KindIntoLossRule(Rule):
             arg = sink.input
             assert arg is not None and isinstance(arg.value, Tensor)
             kind = arg.value.kind
+            floor = common_floor(analysis, arg.value)
+            consequence = floor and self.guarded_consequence(sink, floor)
             message = (
                 f"{_capitalised(describe(analysis, arg.value))} reach `{sink.loss_label}`"
-                f": {self.consequence(sink, kind)}"
+                f": {consequence or self.consequence(sink, kind)}"
             )
             yield Finding(
                 arg.node,

@@ -15,6 +15,8 @@ from typing import ClassVar
 import libcst as cst
 
 from nanlint.analysis.facts import ArgFact, CallFact, FileAnalysis
+from nanlint.analysis.floors import Floor, common_floor, weighted_by_itself
+from nanlint.analysis.gradients import carries_no_gradient
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.local import replace_consumer
 from nanlint.analysis.operations import OperationCall, match, operation_calls
@@ -69,6 +71,10 @@ class LogOfRule(Rule):
     def consequence(self, call: LogCall) -> str:
         raise NotImplementedError
 
+    def guarded_consequence(self, call: LogCall, floor: Floor) -> str | None:
+        """What happens when a clamp or an eps keeps the log finite (None: as unguarded)."""
+        return None
+
     def fix_title(self, call: LogCall) -> str:
         raise NotImplementedError
 
@@ -101,6 +107,11 @@ class LogOfRule(Rule):
             return None
         if any(self.exempt(analysis, source) for source in arg.value.sources):
             return None
+        if common_floor(analysis, arg.value) and (
+            weighted_by_itself(analysis, fact.node, arg.value)
+            or carries_no_gradient(analysis, fact.node)
+        ):
+            return None  # finite, and exact enough (an entropy term) or never differentiated
         return LogCall(fact, operation)
 
     def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
@@ -109,7 +120,12 @@ class LogOfRule(Rule):
             if call is None:
                 continue
             name = "log1p" if call.operation.name == "log1p" else "log"
-            message = f"`{name}` of {describe(analysis, call.value)}: {self.consequence(call)}"
+            floor = common_floor(analysis, call.value)
+            consequence = floor and self.guarded_consequence(call, floor)
+            message = (
+                f"`{name}` of {describe(analysis, call.value)}:"
+                f" {consequence or self.consequence(call)}"
+            )
             yield Finding(
                 fact.node, message, related_origins(call.value), self._fix(analysis, call)
             )
@@ -147,5 +163,9 @@ class LogOfRule(Rule):
             self.fix_title(call),
             self.transforms,
             lambda plan, source: self.replacement(plan, analysis, call, source),
-            guard_note="drops the `{op}` guard, which changed the value (the eps shifts every log)",
+            guard_note=(
+                "drops the `{op}` guard, which changed the value (the eps shifts every log),"
+                " and where a logit is -inf (a masked position) the log becomes -inf instead"
+                " of the guard's finite floor"
+            ),
         )

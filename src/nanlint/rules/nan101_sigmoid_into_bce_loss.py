@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nanlint.analysis import torch_api as api
 from nanlint.analysis.facts import FileAnalysis
+from nanlint.analysis.floors import Floor
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.rewrite import EditPlan, is_literal
 from nanlint.analysis.sinks import SinkCall, module_calls
@@ -12,6 +13,7 @@ from nanlint.fixes import FixAvailability
 from nanlint.repro.harness import FirstBreak, FixCheck, Reproduction, Scenario
 from nanlint.rules.base import Invalid, RuleDoc, Valid
 from nanlint.rules.into_loss import KindIntoLossRule
+from nanlint.rules.saturation import clamped_loss
 
 WITH_LOGITS_FUNCTION = "torch.nn.functional.binary_cross_entropy_with_logits"
 WITH_LOGITS_MODULE = "torch.nn.BCEWithLogitsLoss"
@@ -28,6 +30,11 @@ class SigmoidIntoBceLoss(KindIntoLossRule):
             "BCELoss clamps log() at -100, so a confidently wrong logit beyond 16.6 gives a loss"
             " stuck at 100 and a gradient of exactly zero in float32 (6.2 in bfloat16)"
         )
+
+    def guarded_consequence(self, sink: SinkCall, floor: Floor) -> str | None:
+        if floor.how != "clamp":
+            return None  # p + eps guards log(p) only: log(1 - p) still meets the -100 clamp
+        return clamped_loss(floor, "the logits form is exact and keeps the gradient")
 
     def fix_title(self, sink: SinkCall) -> str:
         if sink.module is None:
@@ -178,7 +185,7 @@ class SigmoidIntoBceLoss(KindIntoLossRule):
             """,
             expect=("8:22",),
             fixed="""
-            from torch.nn import BCELoss, BCEWithLogitsLoss
+            from torch.nn import BCEWithLogitsLoss
 
             criterion = BCEWithLogitsLoss()
 
@@ -293,7 +300,6 @@ class SigmoidIntoBceLoss(KindIntoLossRule):
             unsafe_fixed="""
             import torch
             from torch.nn import functional as Fn
-            from torch.nn import BCELoss as L
 
 
             class Net(torch.nn.Module):

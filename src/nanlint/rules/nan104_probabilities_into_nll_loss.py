@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nanlint.analysis import torch_api as api
+from nanlint.analysis.floors import Floor
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.producers import ToLogSpace
 from nanlint.analysis.sinks import SinkCall
@@ -10,6 +11,7 @@ from nanlint.fixes import FixAvailability
 from nanlint.repro.harness import FirstBreak, Measured, Reproduction, Scenario
 from nanlint.rules.base import Invalid, RuleDoc, Valid
 from nanlint.rules.into_loss import KindIntoLossRule
+from nanlint.rules.saturation import clamped_gradient
 
 
 def _rows(t, m):
@@ -21,6 +23,13 @@ def _nll(t, x, y):
     return t.nn.functional.nll_loss(x, y, reduction="none")
 
 
+_CONSEQUENCE = (
+    "it expects log-probabilities and returns -input[target], so on probabilities the"
+    " 'loss' is -p (bounded in [-1, 0]) and its gradient vanishes ({}): this is not"
+    " cross-entropy at any magnitude"
+)
+
+
 class ProbabilitiesIntoNllLoss(KindIntoLossRule):
     code = "NAN104"
     fix_availability = FixAvailability.SOMETIMES
@@ -30,11 +39,10 @@ class ProbabilitiesIntoNllLoss(KindIntoLossRule):
     unsafe_because = "the loss changes: NLLLoss of probabilities was not a cross-entropy"
 
     def consequence(self, sink: SinkCall, kind: Kind) -> str:
-        return (
-            "it expects log-probabilities and returns -input[target], so on probabilities the"
-            " 'loss' is -p (bounded in [-1, 0]) and its gradient vanishes (exactly 0 from a"
-            " logit gap of 103.98): this is not cross-entropy at any magnitude"
-        )
+        return _CONSEQUENCE.format("exactly 0 from a logit gap of 103.98")
+
+    def guarded_consequence(self, sink: SinkCall, floor: Floor) -> str | None:
+        return _CONSEQUENCE.format(clamped_gradient(floor)) if floor.how == "clamp" else None
 
     def fix_title(self, sink: SinkCall) -> str:
         return "Use `log_softmax` before `nll_loss` (or `cross_entropy` on the logits)"

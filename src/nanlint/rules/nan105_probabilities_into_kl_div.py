@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nanlint.analysis import torch_api as api
+from nanlint.analysis.floors import Floor
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.producers import ToLogSpace
 from nanlint.analysis.sinks import SinkCall
@@ -10,6 +11,7 @@ from nanlint.fixes import FixAvailability
 from nanlint.repro.harness import FirstBreak, Measured, Reproduction, Scenario
 from nanlint.rules.base import Invalid, RuleDoc, Valid
 from nanlint.rules.into_loss import KindIntoLossRule
+from nanlint.rules.saturation import clamped_gradient
 
 
 def _rows(t, m):
@@ -25,6 +27,14 @@ def _kl(t, x, y):
     return t.nn.functional.kl_div(x, y, reduction="none").sum(1)
 
 
+_CONSEQUENCE = (
+    "its input must be log-probabilities (only the target may be probabilities), so it"
+    " computes sum(t * (log t - p)): at uniform predictions for a one-hot target that"
+    " is -0.5 instead of ln 2, it can be negative, and its gradient vanishes ({}): this"
+    " is not a KL divergence at any magnitude"
+)
+
+
 class ProbabilitiesIntoKlDiv(KindIntoLossRule):
     code = "NAN105"
     fix_availability = FixAvailability.SOMETIMES
@@ -34,12 +44,10 @@ class ProbabilitiesIntoKlDiv(KindIntoLossRule):
     unsafe_because = "the loss changes: kl_div of probabilities was not a KL divergence"
 
     def consequence(self, sink: SinkCall, kind: Kind) -> str:
-        return (
-            "its input must be log-probabilities (only the target may be probabilities), so it"
-            " computes sum(t * (log t - p)): at uniform predictions for a one-hot target that"
-            " is -0.5 instead of ln 2, it can be negative, and its gradient vanishes (exactly 0"
-            " from a logit gap of 103.98): this is not a KL divergence at any magnitude"
-        )
+        return _CONSEQUENCE.format("exactly 0 from a logit gap of 103.98")
+
+    def guarded_consequence(self, sink: SinkCall, floor: Floor) -> str | None:
+        return _CONSEQUENCE.format(clamped_gradient(floor)) if floor.how == "clamp" else None
 
     def fix_title(self, sink: SinkCall) -> str:
         return "Pass `log_softmax` as the input of `kl_div`"
@@ -165,7 +173,6 @@ class ProbabilitiesIntoKlDiv(KindIntoLossRule):
 
 
             def distill_by_name(student_logits, teacher_logits, T=4.0):
-                student = F.softmax(student_logits / T, dim=-1)
                 teacher = F.softmax(teacher_logits / T, dim=-1)
                 return F.kl_div(F.log_softmax(student_logits / T, dim=-1), teacher, reduction="batchmean") * T * T
             """,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nanlint.analysis.facts import FileAnalysis
+from nanlint.analysis.floors import Floor
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.producers import ToLogSpace
 from nanlint.analysis.rewrite import EditPlan, Part
@@ -12,6 +13,7 @@ from nanlint.fixes import FixAvailability
 from nanlint.repro.harness import FirstBreak, FixCheck, Reproduction, Scenario
 from nanlint.rules.base import Invalid, RuleDoc, Valid
 from nanlint.rules.log_of import LogCall, LogOfRule
+from nanlint.rules.saturation import guarded_log
 
 # The log_softmax spelling that matches each softmax spelling.
 _TWIN = {
@@ -42,6 +44,9 @@ class LogOfSoftmax(LogOfRule):
             " -inf, and its gradient is NaN from a gap of 88.73 (11.09 in float16); log_softmax"
             " computes the same values without leaving log space"
         )
+
+    def guarded_consequence(self, call: LogCall, floor: Floor) -> str | None:
+        return guarded_log(floor, "softmax", "log_softmax is exact and keeps the gradient")
 
     def fix_title(self, call: LogCall) -> str:
         return "Use `log_softmax`"
@@ -80,17 +85,22 @@ class LogOfSoftmax(LogOfRule):
             " `x.softmax(-1).log()`, `torch.log(p)` where `p = F.softmax(z, dim=1)` earlier (the"
             " hand-written cross-entropy), `nll_loss(torch.log(softmax(x)))`,"
             " `kl_div(softmax(x).log(), t)`, and the guarded forms `torch.log(p + 1e-8)` and"
-            " `torch.log(torch.clamp(p, min=1e-8))`."
+            " `torch.log(torch.clamp(p, min=1e-8))`. A guarded log weighted by the same"
+            " probabilities, the entropy term `p * torch.log(p.clamp_min(1e-12))`, is not"
+            " flagged: it is finite and off by less than eps * |log eps|, and rewriting it to"
+            " `p * log_softmax(x)` would make masked (-inf) logits 0 * -inf = NaN."
         ),
         why=(
             "softmax(x)[i] = exp(x[i] - logsumexp(x)). When the gap between a logit and the"
             " largest one exceeds 103.97, that probability underflows to 0 in float32 (17.3 in"
             " float16), its log is -inf and a loss built from it is inf; the gradient is NaN from"
             " a gap of 88.73 already, where 1/p overflows. log_softmax computes x[i] -"
-            " logsumexp(x) directly and is exact at any gap. An eps guard does not save it:"
-            " `log(p + 1e-8)` is off by more than 0.1% from a gap of 14.18 and flattens the loss"
-            " at 18.42, where its gradient is exactly zero; in float16, 1e-8 rounds to 0 and"
-            " guards nothing."
+            " logsumexp(x) directly and is exact at any gap. An eps guard keeps the log finite"
+            " but not right: `log(p + 1e-8)` is off by more than 0.1% from a gap of 14.18 and"
+            " flattens the loss at -log(1e-8) = 18.42, past which its gradient fades by a factor"
+            " e per unit of gap; a clamp (`p.clamp(min=1e-8)`) passes exactly zero gradient"
+            " there, so confidently wrong examples stop learning; in float16, 1e-8 rounds to 0"
+            " and guards nothing. Messages on guarded forms say which, with the numbers."
         ),
         fix_safety=(
             "The fix replaces the log with `log_softmax` (`F.log_softmax(x, dim=...)`, or"
@@ -125,7 +135,6 @@ class LogOfSoftmax(LogOfRule):
 
 
             def loss(logits, target_onehot):
-                probs = F.softmax(logits, dim=1)
                 return (target_onehot * -F.log_softmax(logits, dim=1)).sum(1).mean()
             """,
         ),
@@ -248,6 +257,20 @@ class LogOfSoftmax(LogOfRule):
     )
 
     valid = (
+        Valid(
+            """
+            import torch
+            import torch.nn.functional as F
+
+
+            def entropy(scores, mask):
+                # a guarded entropy term is finite and exact to eps * |log eps|; log_softmax
+                # would make the masked (-inf) positions 0 * -inf = NaN
+                p = F.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
+                log_p = torch.log(p + 1e-9)
+                return -(p * torch.log(p.clamp_min(1e-12))).sum(-1), -(p * log_p).sum(-1)
+            """
+        ),
         Valid(
             """
             import torch.nn.functional as F

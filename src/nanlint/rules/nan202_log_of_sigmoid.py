@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nanlint.analysis.facts import FileAnalysis
+from nanlint.analysis.floors import Floor
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.producers import Remove
 from nanlint.analysis.rewrite import EditPlan, Part
@@ -12,6 +13,7 @@ from nanlint.fixes import FixAvailability
 from nanlint.repro.harness import FirstBreak, FixCheck, Reproduction, Scenario
 from nanlint.rules.base import Invalid, RuleDoc, Valid
 from nanlint.rules.log_of import LogCall, LogOfRule, negated
+from nanlint.rules.saturation import guarded_log
 
 LOGSIGMOID = "torch.nn.functional.logsigmoid"
 
@@ -44,6 +46,11 @@ class LogOfSigmoid(LogOfRule):
             " its gradient NaN; logsigmoid(z) is exact"
         )
 
+    def guarded_consequence(self, call: LogCall, floor: Floor) -> str | None:
+        if call.value.kind is Kind.SIGMOID_COMPLEMENT:
+            return guarded_log(floor, "complement", "logsigmoid(-z) is exact")
+        return guarded_log(floor, "sigmoid", "logsigmoid(z) is exact")
+
     def fix_title(self, call: LogCall) -> str:
         if call.value.kind is Kind.SIGMOID_COMPLEMENT:
             return "Use `logsigmoid(-z)`"
@@ -75,7 +82,9 @@ class LogOfSigmoid(LogOfRule):
             "Finds `log(sigmoid(z))` and `log(1 - sigmoid(z))`, directly, through variables and"
             " through a model whose `nn.Sequential` ends in `nn.Sigmoid()`: the building blocks"
             " of a hand-written binary cross-entropy"
-            " `-(y * torch.log(h) + (1 - y) * torch.log(1 - h)).mean()`."
+            " `-(y * torch.log(h) + (1 - y) * torch.log(1 - h)).mean()`. A guarded log weighted"
+            " by the same probability (the binary entropy `p * torch.log(p + 1e-7)`) is finite"
+            " and not flagged."
         ),
         why=(
             "In float32, sigmoid(z) rounds to exactly 1.0 from z = 16.64, so 1 - sigmoid(z) is 0"
@@ -168,6 +177,26 @@ class LogOfSigmoid(LogOfRule):
     )
 
     valid = (
+        Valid(
+            """
+            import torch
+
+
+            def binary_entropy(z, eps=1e-7):
+                # guarded terms weighted by their own probability: finite, nothing to fix
+                p = torch.sigmoid(z)
+                return -(p * torch.log(p + 1e-7) + (1 - p) * torch.log((1 - p).clamp(min=1e-7)))
+
+
+            @torch.no_grad()
+            def matching_cost(logits, alpha=0.25):
+                # guarded logs where nothing is differentiated: finite costs, no saturation
+                prob = logits.sigmoid()
+                positive = alpha * (1 - prob) ** 2 * -(prob + 1e-8).log()
+                negative = (1 - alpha) * prob ** 2 * -(1 - prob + 1e-8).log()
+                return positive - negative
+            """
+        ),
         Valid(
             """
             import torch

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import libcst as cst
 
 from nanlint.analysis.arithmetic import sum_arguments
-from nanlint.analysis.exponents import shifted
+from nanlint.analysis.exp_sums import EXP_PAIR, EXP_RATIO, SUMS, accumulated, terms
+from nanlint.analysis.exponents import stable
 from nanlint.analysis.facts import FileAnalysis
 from nanlint.analysis.kinds import Kind
-from nanlint.analysis.rewrite import EditPlan, Part
+from nanlint.analysis.names import assigned_value
+from nanlint.analysis.operations import operation_calls
+from nanlint.analysis.rewrite import EditPlan, Part, needs_parentheses
 from nanlint.analysis.spelling import spell
-from nanlint.analysis.values import Source, Step
+from nanlint.analysis.values import Source, Step, Tensor
 from nanlint.fixes import FixAvailability
 from nanlint.repro.harness import FirstBreak, FixCheck, Reproduction, Scenario
-from nanlint.rules.base import Invalid, RuleDoc, Valid
+from nanlint.rules.base import Finding, Invalid, RuleDoc, Valid
+from nanlint.rules.into_loss import describe, related_origins
 from nanlint.rules.log_of import LogCall, LogOfRule
 
 
@@ -34,56 +40,101 @@ def _many(t, m):
 class LogSumExp(LogOfRule):
     code = "NAN203"
     fix_availability = FixAvailability.SOMETIMES
-    kinds = frozenset({Kind.SUM_EXP})
-    transforms = frozenset({"sum"})
+    kinds = frozenset({Kind.SUM_EXP, Kind.EXP_RATIO})
+    transforms = frozenset({"sum", "mean"})
 
     def exempt(self, analysis: FileAnalysis, source: Source) -> bool:
-        """The max-shifted form `log(sum(exp(x - m))) + m` cannot overflow."""
-        return shifted(analysis, source.origin.operand)
+        """The max-shifted form `log(sum(exp(x - m))) + m` cannot overflow, nor can a sum
+        whose every exponent is bounded (`-x.abs()`, a Gaussian kernel)."""
+        return all(stable(analysis, term) for term in terms(source.origin))
 
     def consequence(self, call: LogCall) -> str:
+        source = call.value.sources[0]
+        if call.value.kind is Kind.EXP_RATIO:
+            return (
+                "log(exp(a) / sum(exp(b))) is NaN (inf / inf) with a NaN gradient once a score"
+                " reaches 88.73 in float32 (11.09 in float16), and -inf once a score gap"
+                " exceeds 103.97, where exp(a) underflows to 0; a - logsumexp(b) is exact"
+            )
+        steps = {step.op for step in source.steps}
+        note = "; logsumexp subtracts the maximum first and is exact"
+        if steps & {"scale", "minus"} or source.origin.label == SUMS:
+            note = (
+                "; a masked, weighted or assembled sum has no exact logsumexp rewrite: put the"
+                " mask into the scores (masked_fill with -inf) and take logsumexp, which"
+                " subtracts the maximum first"
+            )
+        elif "eps" in steps:
+            note = (
+                "; the eps does not prevent the overflow, it only bounds the log from below;"
+                " logsumexp subtracts the maximum first and is exact"
+            )
+        form = "log(mean(exp(x)))" if "mean" in steps else "log(sum(exp(x)))"
         return (
-            "log(sum(exp(x))) is inf with a NaN gradient from x = 88.73 in float32 (11.09 in"
+            f"{form} is inf with a NaN gradient from x = 88.73 in float32 (11.09 in"
             " float16), where exp overflows although the true value is about max(x), and -inf"
-            " when every term is below -103.97, where the sum underflows to 0; logsumexp"
-            " subtracts the maximum first and is exact"
+            f" when every term is below -103.97, where the sum underflows to 0{note}"
         )
 
+    def check(self, analysis: FileAnalysis) -> Iterator[Finding]:
+        yield from super().check(analysis)
+        for fact, operation in operation_calls(analysis, "log"):
+            arg = operation.input
+            if arg is None or arg.star or self.log_call_of(analysis, fact) is not None:
+                continue
+            total = _accumulated_sum(analysis, arg.node)
+            if total is None or all(self.exempt(analysis, source) for source in total.sources):
+                continue
+            message = (
+                f"`log` of a sum of {describe(analysis, total)} accumulated in a loop:"
+                " log(sum(exp(x))) is inf with a NaN gradient from x = 88.73 in float32 (11.09"
+                " in float16), where exp overflows although the true value is about max(x);"
+                " stack the scores and take torch.logsumexp, which subtracts the maximum first"
+            )
+            yield Finding(fact.node, message, related_origins(total), None)
+
     def fix_title(self, call: LogCall) -> str:
+        origin = call.value.sources[0].origin
+        if origin.label == EXP_PAIR:
+            return "Use `logaddexp`"
         return "Use `logsumexp`"
 
     def replacement(
         self, plan: EditPlan, analysis: FileAnalysis, call: LogCall, source: Source
     ) -> list[Part] | None:
-        operand = source.origin.operand
-        total = next(step for step in source.steps if step.op == "sum")
-        arguments = _sum_options(total)
-        if operand is None or arguments is None:
+        origin = source.origin
+        scope = call.fact.scope
+        if origin.label == EXP_PAIR:
+            first, second = terms(origin)
+            name = spell(plan, analysis, "torch.logaddexp", scope)
+            return [name, "(", first, ", ", second, ")"]  # type: ignore[list-item]
+        if origin.label == EXP_RATIO:
+            return _log_ratio(plan, analysis, call, origin)
+        reduction = next((step for step in source.steps if step.op in self.transforms), None)
+        if origin.kind is not Kind.EXP or origin.operand is None or reduction is None:
             return None
-        dim, keepdim = arguments.get("dim"), arguments.get("keepdim")
-        if isinstance(dim, cst.Name) and dim.value == "None":
-            dim = None
-        method = source.origin.api.startswith("Tensor.")
-        if dim is None:  # a sum over every element: logsumexp over the flattened tensor
-            if keepdim is not None:
-                return None
-            if method:
-                return [operand, ".flatten().logsumexp(0)"]
-            flatten = spell(plan, analysis, "torch.flatten", call.fact.scope)
-            name = spell(plan, analysis, "torch.logsumexp", call.fact.scope)
-            return [name, "(", flatten, "(", operand, "), 0)"]
-        options: list[Part] = [", keepdim=", keepdim] if keepdim is not None else []
-        if method:
-            return [operand, ".logsumexp(", dim, *options, ")"]
-        name = spell(plan, analysis, "torch.logsumexp", call.fact.scope)
-        return [name, "(", operand, ", dim=", dim, *options, ")"]
+        parts = _logsumexp(plan, analysis, scope, origin.operand, reduction, origin.api)
+        if parts is None or reduction.op == "sum":
+            return parts
+        count = _count(origin.operand, reduction)
+        if count is None:
+            return None
+        log = spell(plan, analysis, "math.log", scope)
+        return _loose(analysis, call, [*parts, f" - {log}(", *count, ")"])
 
     doc = RuleDoc(
         what=(
             "Finds the logarithm of a sum of exponentials: `torch.log(torch.sum(torch.exp(x),"
             " dim=1))`, `torch.log(torch.exp(x).sum(-1))`, `x.exp().sum(d).log()`, directly or"
-            " through variables. A max-shifted form, `torch.exp(x - m)` with m subtracted (the"
-            " hand-written stable log-sum-exp), is not flagged."
+            " through variables, and the other ways it is written: a mean"
+            " (`torch.log(torch.exp(s).mean(1))`), terms added (`torch.exp(a) + torch.exp(b)`,"
+            " `num + torch.exp(neg).sum(1)`), a mask or weight (`(torch.exp(s) * mask).sum(1)`),"
+            " an eps (`torch.log(torch.exp(s).sum(1) + 1e-8)`), a sum accumulated from zero in a"
+            " loop (`den = den + torch.exp(sim[:, k])`), and the InfoNCE or contrastive ratio"
+            " (`-torch.log(torch.exp(pos) / torch.exp(sims).sum(1))`, `E.diag() / E.sum(1)`). A max-shifted form, `torch.exp(x - m)` with m subtracted (the"
+            " hand-written stable log-sum-exp, also in place: `s -= s.max(1, keepdim=True)[0]`),"
+            " and an exponent that cannot be positive (`-x.abs()`, a Gaussian kernel) are not"
+            " flagged, nor is a clamp from above (`exp(x.clamp(max=30.0))`)."
         ),
         why=(
             "exp(x) overflows to inf for x > 88.72 in float32 (11.09 in float16), so"
@@ -93,14 +144,21 @@ class LogSumExp(LogOfRule):
             " enough in float32 (4.19 in float16). At the other end, when every score is below"
             " -103.97 (-17.33 in float16) the sum underflows to 0 and the result is -inf; the"
             " gradient is already infinite from -89.42. `torch.logsumexp` subtracts the maximum"
-            " before exponentiating and is exact at any magnitude."
+            " before exponentiating and is exact at any magnitude. A ratio exp(a) / sum(exp(b))"
+            " is inf / inf = NaN from the same score, and its log is a - logsumexp(b)."
         ),
         fix_safety=(
             "The fix replaces the expression with `torch.logsumexp(x, dim=d)` (`x.logsumexp(d)`"
             " for the method form), carrying `keepdim`; a sum over every element becomes a"
             " logsumexp over the flattened tensor. It is safe: the values are the same, only"
-            " exact. Through a variable it is offered only while the names it copies still hold"
-            " the same values at the log. A sum with `dtype=` is reported without a fix."
+            " exact. A mean becomes `torch.logsumexp(x, dim=d) - math.log(x.shape[d])`, two"
+            " terms `torch.logaddexp(a, b)`, and the log of the ratio `a - torch.logsumexp(b,"
+            " dim=d)`, all exact. Through a variable it is offered only while the names it copies"
+            " still hold the same values at the log. With an eps the fix is unsafe: the eps"
+            " bounded the log from below at log(eps) and is dropped. A masked, weighted or"
+            " assembled sum, a sum accumulated in a loop, a ratio other than exp(a) /"
+            " exp(b).sum(d) and a sum with `dtype=` are reported without a fix: none has an exact"
+            " logsumexp rewrite as written (a mask belongs in the scores, as -inf)."
         ),
         references=(
             "https://pytorch.org/docs/stable/generated/torch.logsumexp.html",
@@ -167,12 +225,10 @@ class LogSumExp(LogOfRule):
             """,
             expect=("7:27",),
             fixed="""
-            from torch import exp, log, logsumexp
+            from torch import logsumexp
 
 
             def free_energy(logits, temperature):
-                weights = exp(logits / temperature)
-                total = weights.sum(dim=-1)
                 return -temperature * logsumexp(logits / temperature, dim=-1)
             """,
         ),
@@ -189,6 +245,102 @@ class LogSumExp(LogOfRule):
                 return a, b, torch.log(s), torch.log(torch.exp(x).view(-1).sum(0))
             """,
             expect=("5:9", "6:9", "9:18", "9:32"),
+        ),
+        Invalid(
+            """
+            import torch
+
+
+            def scores(s, pos, neg):
+                a = torch.log(torch.exp(s).mean(1))
+                b = torch.log(torch.exp(pos) + torch.exp(neg))
+                c = torch.log(torch.exp(s).mean())
+                return a, b, c
+            """,
+            expect=("5:9", "6:9", "7:9"),
+            fixed="""
+            import torch
+            import math
+
+
+            def scores(s, pos, neg):
+                a = torch.logsumexp(s, dim=1) - math.log(s.shape[1])
+                b = torch.logaddexp(pos, neg)
+                c = torch.logsumexp(torch.flatten(s), 0) - math.log(s.numel())
+                return a, b, c
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+
+
+            def info_nce(pos, sims, tau):
+                ratio = torch.exp(pos / tau) / torch.exp(sims / tau).sum(dim=1)
+                return -torch.log(ratio).mean()
+            """,
+            expect=("6:13",),
+            fixed="""
+            import torch
+
+
+            def info_nce(pos, sims, tau):
+                return -(pos / tau - torch.logsumexp(sims / tau, dim=1)).mean()
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+
+
+            def log_partition(s):
+                return torch.log(torch.exp(s).sum(1) + 1e-8)
+            """,
+            expect=("5:12",),
+            unsafe_fixed="""
+            import torch
+
+
+            def log_partition(s):
+                return torch.logsumexp(s, dim=1)
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+
+
+            def contrastive(s, mask, pos, steps, tau):
+                a = torch.log((torch.exp(s) * mask).sum(1))
+                e = torch.exp(s / tau)
+                b = -torch.log(e.diag() / e.sum(1))
+                c = -torch.log(e.diag() / (e.sum(0) + e.sum(1) - e.diag()))
+                num = torch.exp(pos)
+                den = num + torch.exp(s).sum(1)
+                d = -torch.log(num / den)
+                total = 0
+                for k in range(steps):
+                    total = total + torch.exp(s[:, k])
+                return a, b, c, d, torch.log(total), torch.log(torch.exp(-s + pos).sum(-1))
+            """,
+            expect=("5:9", "7:10", "8:10", "11:10", "15:24", "15:42"),
+            fixed="""
+            import torch
+
+
+            def contrastive(s, mask, pos, steps, tau):
+                a = torch.log((torch.exp(s) * mask).sum(1))
+                e = torch.exp(s / tau)
+                b = -torch.log(e.diag() / e.sum(1))
+                c = -torch.log(e.diag() / (e.sum(0) + e.sum(1) - e.diag()))
+                num = torch.exp(pos)
+                den = num + torch.exp(s).sum(1)
+                d = -torch.log(num / den)
+                total = 0
+                for k in range(steps):
+                    total = total + torch.exp(s[:, k])
+                return a, b, c, d, torch.log(total), torch.logsumexp(-s + pos, dim=-1)
+            """,
         ),
     )
 
@@ -220,6 +372,18 @@ class LogSumExp(LogOfRule):
             import torch
 
 
+            def log_partition(scores, tau):
+                s = scores / tau
+                m = s.max(1, keepdim=True)[0]
+                s -= m
+                return torch.log(torch.exp(s).sum(1)) + m.squeeze(1)
+            """
+        ),
+        Valid(
+            """
+            import torch
+
+
             def log_partition(scores):
                 return torch.logsumexp(scores, dim=1)
             """
@@ -230,10 +394,38 @@ class LogSumExp(LogOfRule):
             import torch
 
 
-            def not_a_sum(x, scores):
-                a = torch.log(torch.exp(x).mean(1))  # a mean, not a sum
-                b = math.log(sum(math.exp(s) for s in scores))  # plain Python floats
-                return a, b
+            def not_a_tensor(scores):
+                return math.log(sum(math.exp(s) for s in scores))  # plain Python floats
+            """
+        ),
+        Valid(
+            """
+            import torch
+
+
+            def stable_forms(x, lo, other, d, sigma, m):
+                hi = torch.max(lo, other)
+                a = hi + torch.log(torch.exp(lo - hi) + torch.exp(other - hi))
+                b = torch.log(torch.exp(-x.abs()).sum(1))
+                c = torch.log(torch.exp(-(d ** 2) / sigma).mean(-1))  # a Gaussian kernel
+                e = torch.log(torch.exp(x.clamp(max=30.0)).sum(1))
+                f = torch.log((torch.exp(x - m) * (x > 0)).sum(1)) + m.squeeze(1)
+                return a, b, c, e, f
+            """
+        ),
+        Valid(
+            """
+            import torch
+
+
+            def accumulated_stably(sim, shift, steps):
+                total = 0
+                for k in range(steps):
+                    total = total + torch.exp(sim[:, k] - shift)
+                start = sim[:, 0]
+                for k in range(steps):
+                    start = start + torch.exp(sim[:, k])  # not a sum from zero
+                return torch.log(total), torch.log(start)
             """
         ),
     )
@@ -281,9 +473,149 @@ class LogSumExp(LogOfRule):
                     FirstBreak("float16: -inf from 17.34", "float16", "value", "nonfinite", 17.34),
                 ),
             ),
+            Scenario(
+                name="InfoNCE -log(exp(x0) / sum(exp(x))), scores [m, 0]",
+                inputs=_rows,
+                target=lambda t, x: t.zeros_like(x),
+                unstable=lambda t, x, y: -t.log(t.exp(x[:, 0]) / t.exp(x).sum(1)),
+                stable=lambda t, x, y: -(x[:, 0] - t.logsumexp(x, 1)),
+                rows=(1.0, 11.09, 50.0, 88.72, 88.73, 100.0),
+                claims=(
+                    FirstBreak("ratio: NaN from 88.73", "float32", "value", "nonfinite", 88.73),
+                    FirstBreak(
+                        "ratio: gradient NaN from 88.73", "float32", "grad", "nonfinite", 88.73
+                    ),
+                    FirstBreak(
+                        "float16 ratio: NaN from 11.09", "float16", "value", "nonfinite", 11.09
+                    ),
+                ),
+            ),
+            Scenario(
+                name="InfoNCE, scores [-m, 0]: the positive far below",
+                inputs=lambda t, m: t.stack([-m, t.zeros_like(m)], dim=1),
+                target=lambda t, x: t.zeros_like(x),
+                unstable=lambda t, x, y: -t.log(t.exp(x[:, 0]) / t.exp(x).sum(1)),
+                stable=lambda t, x, y: -(x[:, 0] - t.logsumexp(x, 1)),
+                rows=(1.0, 50.0, 103.0, 103.98, 110.0),
+                claims=(
+                    FirstBreak(
+                        "ratio: inf from a gap of 103.98", "float32", "value", "nonfinite", 103.98
+                    ),
+                ),
+            ),
         ),
         fix_check=FixCheck(entry="loss", extreme=(90.0, 100.0)),
     )
+
+
+def _logsumexp(
+    plan: EditPlan,
+    analysis: FileAnalysis,
+    scope,
+    operand: cst.BaseExpression,
+    reduction: Step,
+    api: str,
+) -> list[Part] | None:
+    """`torch.logsumexp(x, dim=d)` for the sum or mean `reduction` of exp(x)."""
+    arguments = _sum_options(reduction)
+    if arguments is None:
+        return None
+    dim, keepdim = arguments.get("dim"), arguments.get("keepdim")
+    if isinstance(dim, cst.Name) and dim.value == "None":
+        dim = None
+    method = api.startswith("Tensor.")
+    if dim is None:  # a sum over every element: logsumexp over the flattened tensor
+        if keepdim is not None:
+            return None
+        if method:
+            return [operand, ".flatten().logsumexp(0)"]
+        flatten = spell(plan, analysis, "torch.flatten", scope)
+        name = spell(plan, analysis, "torch.logsumexp", scope)
+        return [name, "(", flatten, "(", operand, "), 0)"]
+    options: list[Part] = [", keepdim=", keepdim] if keepdim is not None else []
+    if method:
+        return [*_receiver(operand), ".logsumexp(", dim, *options, ")"]
+    name = spell(plan, analysis, "torch.logsumexp", scope)
+    return [name, "(", operand, ", dim=", dim, *options, ")"]
+
+
+def _receiver(receiver: cst.BaseExpression) -> list[Part]:
+    """The receiver of a method call, parenthesised when it is not an atom."""
+    return ["(", receiver, ")"] if needs_parentheses(receiver, None) else [receiver]
+
+
+def _count(operand: cst.BaseExpression, reduction: Step) -> list[Part] | None:
+    """How many terms a mean averages: `x.shape[d]` or `x.numel()`."""
+    arguments = _sum_options(reduction)
+    if arguments is None:
+        return None
+    dim = arguments.get("dim")
+    receiver = _receiver(operand)
+    if dim is None or (isinstance(dim, cst.Name) and dim.value == "None"):
+        return [*receiver, ".numel()"]
+    if isinstance(dim, (cst.Tuple, cst.List)):
+        return None
+    return [*receiver, ".shape[", dim, "]"]
+
+
+def _log_ratio(plan: EditPlan, analysis: FileAnalysis, call: LogCall, origin) -> list[Part] | None:
+    """`a - torch.logsumexp(b, dim=d)` for log(exp(a) / exp(b).sum(d))."""
+    denominator = analysis.value_of(origin.option("denominator"))
+    if not isinstance(denominator, Tensor) or len(denominator.sources) != 1:
+        return None
+    total = denominator.sources[0]
+    operand = total.origin.operand
+    if operand is None or origin.operand is None:
+        return None
+    parts = _logsumexp(plan, analysis, call.fact.scope, operand, total.steps[0], "torch.exp")
+    if parts is None:
+        return None
+    numerator: list[Part] = [origin.operand]
+    if needs_parentheses(origin.operand, None) and not _additive_operand(origin.operand):
+        numerator = ["(", origin.operand, ")"]
+    return _loose(analysis, call, [*numerator, " - ", *parts])
+
+
+_TIGHTER_THAN_MINUS = (
+    *(cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo),
+    *(cst.Power, cst.MatrixMultiply),
+)
+
+
+def _additive_operand(node: cst.BaseExpression) -> bool:
+    """An operand that binds at least as tightly as `-`: `a / t`, `-a`, `a - b`."""
+    if isinstance(node, cst.UnaryOperation):
+        return isinstance(node.operator, (cst.Minus, cst.Plus))
+    return isinstance(node, cst.BinaryOperation) and isinstance(
+        node.operator,
+        _TIGHTER_THAN_MINUS,
+    )
+
+
+def _accumulated_sum(analysis: FileAnalysis, node: cst.CSTNode) -> Tensor | None:
+    """A sum of exponentials accumulated in a loop (`den`), or a ratio over one
+    (`num / den`, directly or through a name)."""
+    total = accumulated(analysis, node)
+    if total is not None:
+        return total
+    held = assigned_value(analysis, node)
+    if held is not None:
+        node = held
+    if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide)):
+        return None
+    numerator = analysis.value_of(node.left)
+    total = accumulated(analysis, node.right)
+    if total is None or not (isinstance(numerator, Tensor) and numerator.kind is Kind.EXP):
+        return None
+    return Tensor(Kind.SUM_EXP, tuple(dict.fromkeys(numerator.sources + total.sources)))
+
+
+def _loose(analysis: FileAnalysis, call: LogCall, parts: list[Part]) -> list[Part]:
+    """A difference in place of the log call: parenthesised unless it stands alone."""
+    context = analysis.source.parents.get(call.fact.node)
+    if isinstance(context, (cst.Arg, cst.Assign, cst.AnnAssign, cst.Return, cst.Element)):
+        return parts
+    return ["(", *parts, ")"]
 
 
 def _sum_options(step: Step) -> dict[str, cst.BaseExpression] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nanlint.analysis.exponents import nonpositive
+from nanlint.analysis.exponents import bounded
 from nanlint.analysis.facts import FileAnalysis
 from nanlint.analysis.kinds import Kind
 from nanlint.analysis.rewrite import EditPlan, Part
@@ -31,7 +31,7 @@ class LogOnePlusExp(LogOfRule):
 
     def exempt(self, analysis: FileAnalysis, source: Source) -> bool:
         """`log1p(exp(-|x|))`, the stable softplus written by hand, cannot overflow."""
-        return nonpositive(analysis, source.origin.operand)
+        return bounded(analysis, source.origin.operand)
 
     def consequence(self, call: LogCall) -> str:
         form = "log1p(exp(x))" if call.operation.name == "log1p" else "log(1 + exp(x))"
@@ -56,7 +56,9 @@ class LogOnePlusExp(LogOfRule):
             "Finds log(1 + exp(x)) written out: `torch.log(1 + torch.exp(x))`,"
             " `torch.log(torch.exp(x) + 1)`, the method chain `x.exp().add(1).log()` and"
             " `torch.log1p(torch.exp(x))`, directly or through variables. The stable form"
-            " written by hand, `log1p(exp(-|x|))` (plus `relu(x)`), is not flagged."
+            " written by hand, `log1p(exp(-|x|))` (plus `relu(x)`), is not flagged, nor is any exponent"
+            " that cannot be positive (`lo - hi` with `hi = torch.max(lo, other)`, `-(x ** 2) / s`,"
+            " a value clamped with `max=0`)."
         ),
         why=(
             "log(1 + exp(x)) is the softplus function, the building block of logistic and"
@@ -120,7 +122,6 @@ class LogOnePlusExp(LogOfRule):
                 a = torch.nn.functional.softplus(x)
                 b = torch.nn.functional.softplus(x)
                 c = torch.nn.functional.softplus(neg - pos)
-                gap = torch.exp(pos - neg)
                 d = torch.nn.functional.softplus(pos - neg)
                 return a, b, c, d
             """,
@@ -148,6 +149,19 @@ class LogOnePlusExp(LogOfRule):
 
             def loss(logits, y):
                 return (torch.relu(logits) - logits * y + torch.log1p(torch.exp(-logits.abs()))).mean()
+            """
+        ),
+        Valid(
+            """
+            import torch
+
+
+            def log_add_exp(lo, other, x, scale):
+                hi = torch.max(lo, other)
+                a = hi + torch.log1p(torch.exp(lo - hi))  # the exponent is never positive
+                b = torch.log(1 + torch.exp(-(x ** 2) / scale))
+                c = torch.log1p(torch.exp(x.clamp(max=0.0)))
+                return a, b, c
             """
         ),
         Valid(

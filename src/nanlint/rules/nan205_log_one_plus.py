@@ -103,7 +103,6 @@ class LogOnePlus(LogOfRule):
                 a = log1p(x)
                 b = (rate * 0.5).log1p()
                 c = variance.log1p()
-                shrink = 1 + variance
                 return a, b, c, log1p(variance)
             """,
         ),

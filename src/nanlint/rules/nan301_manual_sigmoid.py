@@ -112,7 +112,6 @@ class ManualSigmoid(HandWrittenRule):
             def gates(x, h):
                 a = torch.sigmoid(x)
                 b = torch.sigmoid(h)
-                e = torch.exp(-(x + h))
                 c = torch.sigmoid(x + h)
                 return a, b, c
             """,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from nanlint.analysis.exponents import stable
 from nanlint.analysis.facts import FileAnalysis, OpFact
 from nanlint.analysis.kinds import Kind
-from nanlint.analysis.operations import is_guard
 from nanlint.analysis.rewrite import EditPlan, Part
 from nanlint.analysis.spelling import spell
-from nanlint.analysis.values import Origin, Tensor
+from nanlint.analysis.values import Origin
 from nanlint.fixes import FixAvailability
 from nanlint.repro.harness import FirstBreak, FixCheck, Reproduction, Scenario
 from nanlint.rules.base import Invalid, RuleDoc, Valid
@@ -43,11 +43,7 @@ class ManualSoftmax(HandWrittenRule):
 
     def stable(self, analysis: FileAnalysis, origin: Origin) -> bool:
         """`exp(x - x.max(d, keepdim=True)[0]) / ...` (any shift) or a clamped input."""
-        operand = origin.operand
-        assert operand is not None
-        value = analysis.value_of(operand)
-        shifted = isinstance(value, Tensor) and value.kind is Kind.DIFFERENCE
-        return shifted or is_guard(analysis, operand)
+        return stable(analysis, origin.operand)
 
     def replacement(
         self, plan: EditPlan, analysis: FileAnalysis, fact: OpFact, origin: Origin
@@ -69,8 +65,9 @@ class ManualSoftmax(HandWrittenRule):
             " the exponential in a variable), when the logits are not shifted first. The stable"
             " hand-written form that subtracts the maximum (`x - x.max(d, keepdim=True)[0]`,"
             " `x.amax(...)`, `torch.max(...).values`, a `logsumexp`, any difference) or clamps"
-            " the logits is never flagged, nor is a sum without `keepdim=True` (it broadcasts"
-            " differently, so it is not a softmax)."
+            " the logits is never flagged, nor is an exponent that cannot be positive (a Gaussian"
+            " kernel `exp(-(d ** 2) / s)`, `-x.abs()`), nor a sum without `keepdim=True` (it"
+            " broadcasts differently, so it is not a softmax)."
         ),
         why=(
             "exp(x) overflows to inf in float32 once a logit reaches 88.73 (11.09 in float16)."
@@ -131,7 +128,6 @@ class ManualSoftmax(HandWrittenRule):
 
             def attend(q, k, v, scale):
                 scores = q @ k.transpose(-2, -1) / scale
-                e = scores.exp()
                 weights = torch.softmax(scores, dim=-1)
                 pooled = torch.softmax(v, dim=0, dtype=torch.double)
                 return weights @ v, pooled
@@ -169,6 +165,17 @@ class ManualSoftmax(HandWrittenRule):
                 c = e[:, :5] / e.sum(1, keepdim=True)
                 d = torch.exp(x.clamp(max=50.0)) / torch.exp(x.clamp(max=50.0)).sum(1, keepdim=True)
                 return a, b, c, d
+            """
+        ),
+        Valid(
+            """
+            import torch
+
+
+            def kernel_weights(x, centers, bandwidth):
+                d = torch.cdist(x, centers)
+                k = torch.exp(-(d ** 2) / (2 * bandwidth ** 2))  # a Gaussian kernel: at most 1
+                return k / k.sum(1, keepdim=True)
             """
         ),
     )

@@ -99,7 +99,6 @@ class ProbsFromSoftmax(ProbsIntoDistributionRule):
             """,
             expect=("6:30",),
             fixed="""
-            import torch.nn.functional as F
             from torch.distributions import Categorical
 
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from nanlint.analysis.constants import numbers
 from nanlint.analysis.facts import ArgFact, FileAnalysis
+from nanlint.analysis.gradients import carries_no_gradient, in_no_grad_region
 from nanlint.analysis.names import assigned_values, within
-from nanlint.analysis.operations import is_detached, is_guard, operation_calls
-from nanlint.analysis.regions import without_grad
+from nanlint.analysis.operations import is_guard, operation_calls
 from nanlint.analysis.rewrite import EditPlan, is_literal
 from nanlint.analysis.spelling import spell
 from nanlint.analysis.values import UNKNOWN, Tensor
@@ -83,6 +84,13 @@ def _tests(analysis: FileAnalysis, condition: cst.BaseExpression, operand: cst.C
     return _text(operand) in collector.sides
 
 
+def _positive_number(analysis: FileAnalysis, operand: cst.CSTNode) -> bool:
+    """A number that is positive whatever the code passes (`self.beta` set from 0.2). Not
+    a sign by kind: softmax probabilities are positive yet round to exactly 0."""
+    held = numbers(analysis, operand)
+    return bool(held) and all(number > 0 for number in held)
+
+
 class WhereUnsafeBranch(Rule):
     code = "NAN602"
     fix_availability = FixAvailability.DISPLAY_ONLY
@@ -95,7 +103,7 @@ class WhereUnsafeBranch(Rule):
             branches = [(True, operation.input), (False, operation.bound.get("other"))]
             if condition is None or condition.star or any(b is None for _, b in branches):
                 continue
-            if without_grad(analysis, fact):
+            if in_no_grad_region(analysis, fact.node):
                 continue  # the forward value is right; only gradients go NaN
             inner = [w.node for w, _ in wheres if w is not fact]
             for taken, branch in branches:
@@ -104,8 +112,12 @@ class WhereUnsafeBranch(Rule):
                 for op in unsafe:
                     if not inside(op.node) or any(inside(w) and within(w)(op.node) for w in inner):
                         continue
-                    if is_guard(analysis, op.operand) or is_detached(analysis, op.operand):
-                        continue  # bounded, or no gradient to go NaN
+                    if (
+                        is_guard(analysis, op.operand)
+                        or _positive_number(analysis, op.operand)
+                        or carries_no_gradient(analysis, op.operand)
+                    ):
+                        continue  # bounded, never at the pole, or no gradient to go NaN
                     if not _tests(analysis, condition.node, op.operand):
                         continue
                     yield self._finding(analysis, fact.scope, condition.node, op, taken)
@@ -253,6 +265,26 @@ class WhereUnsafeBranch(Rule):
 
             def scale(w, h, ratio):
                 return torch.where(w > h * ratio, w / ratio, h)  # ratio is read, not tested
+
+
+            class Huber(torch.nn.Module):
+                def __init__(self, beta: float = 0.2):
+                    super().__init__()
+                    self.beta = beta
+
+                def forward(self, err):
+                    small = err.abs() < self.beta
+                    return torch.where(small, 0.5 * err ** 2 / self.beta, err.abs() - 0.5 * self.beta)
+
+
+            def huber_from(config):
+                return Huber(config.beta)  # a float hyperparameter: no gradient, never 0 here
+
+
+            def resample_kernel(orig: int, new: int, width: int = 6):
+                t = torch.arange(0, -new, -1)[:, None] / new + torch.arange(-width, width) / orig
+                t *= 3.14159
+                return torch.where(t == 0, torch.tensor(1.0), t.sin() / t)  # built from arange
             """
         ),
     )
