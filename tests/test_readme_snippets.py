@@ -148,26 +148,34 @@ def test_the_pre_commit_snippet_names_real_hooks_that_work(tmp_path):
     assert "binary_cross_entropy_with_logits" in (project / "train.py").read_text()
 
 
-def test_the_github_actions_workflow_uploads_what_it_writes():
-    (workflow,) = (block for block in readme.blocks("yaml") if block.startswith("# .github/"))
-    parsed = yaml.safe_load(workflow)
-    assert parsed[True] == ["push", "pull_request"]  # YAML 1.1 reads the key `on` as true
-    job = parsed["jobs"]["nanlint"]
+def _workflows() -> list[dict]:
+    return [yaml.safe_load(b) for b in readme.blocks("yaml") if b.startswith("# .github/")]
+
+
+def test_the_github_actions_workflows_use_this_action_with_its_inputs():
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    workflows = _workflows()
+    assert len(workflows) == 2
+    for parsed in workflows:
+        assert parsed[True] == ["push", "pull_request"]  # YAML 1.1 reads the key `on` as true
+        steps = parsed["jobs"]["nanlint"]["steps"]
+        assert [step.get("uses", "").split("@")[0] for step in steps[:3]] == [
+            "actions/checkout",
+            "actions/setup-python",
+            "nanlint/nanlint",
+        ]
+        assert set(steps[2].get("with", {})) <= set(action["inputs"])
+        assert not any("run" in step for step in steps)
+
+
+def test_the_code_scanning_workflow_uploads_what_the_action_writes():
+    job = _workflows()[1]["jobs"]["nanlint"]
     assert job["permissions"]["security-events"] == "write"
-    steps = job["steps"]
-    assert [step.get("uses", "").split("@")[0] for step in steps[:2]] == [
-        "actions/checkout",
-        "actions/setup-python",
-    ]
-    runs = [step["run"] for step in steps if "run" in step]
-    assert runs[0] == "pip install nanlint"
-    assert "nanlint check --output-format github" in runs
-    (sarif,) = (run for run in runs if "--output-format sarif" in run)
-    upload = steps[-1]
+    lint, upload = job["steps"][2:]
     assert upload["uses"] == "github/codeql-action/upload-sarif@v3"
-    assert upload["with"]["sarif_file"] == sarif.split("> ", 1)[1]
-    # A step runs after a failing one only with if: always(); nanlint exits 1 on findings.
-    assert all(step.get("if") == "always()" for step in steps[-2:])
+    assert upload["with"]["sarif_file"] == lint["with"]["sarif-file"]
+    # A step runs after a failing one only with if: always(); the check fails on findings.
+    assert upload["if"] == "always()"
 
 
 def test_the_ruff_snippet_keeps_nan_codes_through_rufs_unused_noqa_fix(tmp_path):
