@@ -13,8 +13,9 @@ from nanlint.commands.clean import clean
 from nanlint.commands.config import config
 from nanlint.commands.repro import repro
 from nanlint.commands.rule import rule
+from nanlint.commands.server import server
 
-COMMANDS: tuple[click.Command, ...] = (check, rule, config, repro, clean)
+COMMANDS: tuple[click.Command, ...] = (check, rule, config, repro, clean, server)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
