@@ -8,17 +8,20 @@ and GitHub's actions cannot run here), the ruff snippet (run with ruff), the rul
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 
 import pytest
 import yaml
+from lupa import LuaRuntime
 
 import readme
 from conftest import ROOT
 from nanlint import __version__
 from nanlint.docs import rule_table, with_rule_table
 from nanlint.rules import ALL_RULES
+from nanlint.selection import validate
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -208,3 +211,32 @@ def test_the_benchmark_section_runs_bench_and_dates_its_figures():
     figures = figures.split("<!-- benchmark figures: end -->", 1)[0]
     assert re.search(r"\b20\d\d-\d\d-\d\d\b", figures), "the figures need their date"
     assert re.search(r"\b\d+ cores\b", figures), "the figures need their machine"
+
+
+EDITORS = readme.section("### Editors: the language server")
+
+
+def test_the_editor_snippets_parse_and_start_nanlint_server_with_valid_options():
+    (vscode,) = (json.loads(block) for block in readme.blocks("json", EDITORS))
+    assert vscode["glspc.server.command"] == "nanlint"
+    assert vscode["glspc.server.commandArguments"] == ["server"]
+    assert vscode["glspc.server.languageId"] == ["python"]
+    (helix,) = (tomllib.loads(block) for block in readme.blocks("toml", EDITORS))
+    server = helix["language-server"]["nanlint"]
+    assert [server["command"], *server["args"]] == ["nanlint", "server"]
+    (python,) = helix["language"]
+    assert python["name"] == "python" and "nanlint" in python["language-servers"]
+    (neovim,) = readme.blocks("lua", EDITORS)
+    compiled = LuaRuntime().eval("load")(neovim)  # compiles, runs nothing
+    assert not isinstance(compiled, tuple), compiled  # (nil, the syntax error)
+    assert 'cmd = { "nanlint", "server" }' in neovim
+    assert 'init_options = { ignore = { "NAN205" } }' in neovim
+    for options in (vscode["glspc.server.initializationOptions"], server["config"]):
+        assert options == {"ignore": ["NAN205"]}
+        assert [validate(code) for code in options["ignore"]] == ["NAN205"]
+    assert "pip install 'nanlint[server]'" in EDITORS
+    assert _pyproject_extras()["server"] == ["pygls>=2.0"]
+
+
+def _pyproject_extras() -> dict[str, list[str]]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
