@@ -1,4 +1,5 @@
-"""A small LSP client over stdio for the tests: JSON-RPC messages with Content-Length headers."""
+"""A small LSP client over stdio for the tests and bench/server_latency.py: JSON-RPC messages
+with Content-Length headers, to `nanlint server` run from this checkout."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ import sys
 import threading
 from pathlib import Path
 
-from conftest import ROOT
-
+ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 30  # seconds: a hung server fails the test instead of hanging the suite
 
 
 class Client:
     def __init__(self, cwd: Path):
+        self.cwd = cwd
         environment = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "nanlint", "server"],

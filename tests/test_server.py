@@ -256,3 +256,17 @@ def test_settings_come_from_the_configuration_file_and_initialization_options(tm
         assert editor.diagnostics("train.py") == []
     finally:
         editor.close()
+
+
+def test_saving_the_configuration_file_reloads_it_and_closing_clears_diagnostics(editor):
+    editor.open("train.py")
+    assert [d["code"] for d in editor.diagnostics("train.py")] == ["NAN101"]
+    (editor.root / "pyproject.toml").write_text('[tool.nanlint]\nignore = ["NAN101"]\n')
+    saved = {"textDocument": {"uri": editor.uri("pyproject.toml")}}
+    editor.client.notify("textDocument/didSave", saved)
+    assert editor.diagnostics("train.py") == []  # version 1 again, linted with the new settings
+    editor.client.notify("textDocument/didClose", {"textDocument": {"uri": editor.uri("train.py")}})
+    cleared = editor.client.wait_for(
+        "textDocument/publishDiagnostics", lambda p: p["uri"] == editor.uri("train.py")
+    )
+    assert cleared == {"uri": editor.uri("train.py"), "diagnostics": []}
