@@ -270,3 +270,15 @@ def test_saving_the_configuration_file_reloads_it_and_closing_clears_diagnostics
         "textDocument/publishDiagnostics", lambda p: p["uri"] == editor.uri("train.py")
     )
     assert cleared == {"uri": editor.uri("train.py"), "diagnostics": []}
+
+
+def test_a_broken_configuration_file_is_reported_and_the_settings_kept(editor):
+    editor.open("train.py")
+    assert [d["code"] for d in editor.diagnostics("train.py")] == ["NAN101"]
+    (editor.root / "pyproject.toml").write_text('[tool.nanlint]\nselect = ["NOPE9"]\n')
+    saved = {"textDocument": {"uri": editor.uri("pyproject.toml")}}
+    editor.client.notify("textDocument/didSave", saved)
+    shown = editor.client.wait_for("window/showMessage")
+    assert shown["type"] == 1 and shown["message"].startswith("nanlint: ")
+    assert "NOPE9" in shown["message"]
+    assert [d["code"] for d in editor.diagnostics("train.py")] == ["NAN101"]

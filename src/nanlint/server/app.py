@@ -16,8 +16,10 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from nanlint import __version__
+from nanlint.config import ConfigError
 from nanlint.diagnostics import Diagnostic
 from nanlint.fixes import Applicability, select_compatible
+from nanlint.selection import SelectorError
 from nanlint.server import convert
 from nanlint.server.state import Document, Results, ServerState
 from nanlint.source import SourceFile
@@ -50,6 +52,15 @@ class NanlintServer(LanguageServer):
         loop = asyncio.get_running_loop()
         results = await loop.run_in_executor(self.worker, self.state.lint)
         self.publish(results)
+
+    def reload_config(self) -> None:
+        """Re-read the settings; a broken file (or option) keeps the previous ones and says why."""
+        try:
+            self.state.reload_config()
+        except (ConfigError, SelectorError) as error:
+            self.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Error, message=f"nanlint: {error}")
+            )
 
     def publish(self, results: Results) -> None:
         texts = self.texts(results)
@@ -88,7 +99,7 @@ def initialize(ls: NanlintServer, params: types.InitializeParams) -> None:
         ls.state.root = Path(root)
     options = params.initialization_options
     ls.state.options = options if isinstance(options, dict) else {}
-    ls.state.reload_config()
+    ls.reload_config()
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
@@ -106,14 +117,14 @@ async def did_change(ls: NanlintServer, params: types.DidChangeTextDocumentParam
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
 async def did_save(ls: NanlintServer, params: types.DidSaveTextDocumentParams) -> None:
     if _path(params.text_document.uri).name in CONFIG_FILES:
-        ls.state.reload_config()
+        ls.reload_config()
     await ls.relint()
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 async def watched_files(ls: NanlintServer, params: types.DidChangeWatchedFilesParams) -> None:
     if any(_path(change.uri).name in CONFIG_FILES for change in params.changes):
-        ls.state.reload_config()
+        ls.reload_config()
         await ls.relint()
 
 
