@@ -63,6 +63,12 @@ class NanlintServer(LanguageServer):
             )
 
     def publish(self, results: Results) -> None:
+        for error in results.errors:  # a bug in nanlint: logged, the other diagnostics stand
+            rule = f" in rule {error.rule}" if error.rule else ""
+            message = f"nanlint: internal error{rule} on {error.path}: {error.message}"
+            self.window_log_message(
+                types.LogMessageParams(type=types.MessageType.Error, message=message)
+            )
         texts = self.texts(results)
         for path, found in results.diagnostics.items():
             current = self.state.documents.get(path)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from nanlint.config import Config, resolve_config
 from nanlint.diagnostics import Diagnostic
-from nanlint.engine import lint_files
+from nanlint.engine import InternalError, lint_files
 from nanlint.runner import _selector
 from nanlint.selection import validate
 from nanlint.source import SourceFile
@@ -31,6 +31,7 @@ class Results:
     versions: dict[Path, int]
     diagnostics: dict[Path, list[Diagnostic]]
     texts: dict[Path, str]  # every file the diagnostics and their fixes refer to
+    errors: list[InternalError] = field(default_factory=list)  # rules that failed
 
 
 @dataclass
@@ -55,7 +56,7 @@ class ServerState:
         document that does not parse keeps its last good diagnostics, after the parse error."""
         documents = [d for d in list(self.documents.values()) if d.path.suffix == ".py"]
         sources = [SourceFile(d.path, d.text) for d in documents]
-        found, _errors = lint_files(sources, _selector(self.config))
+        found, errors = lint_files(sources, _selector(self.config))
         by_path: dict[Path, list[Diagnostic]] = {d.path: [] for d in documents}
         for diagnostic in found:
             if diagnostic.path in by_path:
@@ -73,7 +74,7 @@ class ServerState:
                 fixed = diagnostic.fix.paths if diagnostic.fix else frozenset()
                 for path in fixed | {related.path for related in diagnostic.related}:
                     texts.setdefault(path, _read(path))
-        return Results({d.path: d.version for d in documents}, by_path, texts)
+        return Results({d.path: d.version for d in documents}, by_path, texts, errors)
 
 
 def _read(path: Path) -> str:
