@@ -1,6 +1,6 @@
 """Every command the README shows, run in the README's own example project.
 
-Each command in a ```sh block (and each `run:` of the GitHub Actions snippet) is either run
+Each command in a ```sh block (and each `run:` of the GitHub Actions snippets) is either run
 here, in a fresh copy of the Usage section's project, and checked against what the README
 says it does, or listed in NOT_RUN with the reason it cannot run in a test and what is
 checked instead. A command added to or changed in the README without an entry here fails.
@@ -314,10 +314,6 @@ def _ruff_is_configured(command: str) -> None:
     assert readme.shell("ruff --version", ROOT).returncode == 0
 
 
-def _published_name(command: str) -> None:
-    assert command == "pip install " + _pyproject().split('name = "', 1)[1].split('"')[0]
-
-
 def _benchmark_arguments_parse(command: str) -> None:
     script, *arguments = command.split()[1:]
     parse = f"import sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); import run; run.parse_args()"
@@ -397,21 +393,18 @@ NOT_RUN: dict[str, tuple[str, Callable[[str], None]]] = {
     ),
     "pytest --nanlint-guard test_detection.py": (
         "pytest finds the plugin by its entry point, there only once nanlint is installed from"
-        " this checkout; test_guard_run_readme runs it with -p and compares the output shown",
+        " this checkout; test_guard_run_readme runs it and compares the output shown",
         _pytest_plugin_is_registered,
-    ),
-    "pip install nanlint": (
-        "the GitHub Actions step installs the published package: needs the network",
-        _published_name,
     ),
 }
 
 
 def actions_steps() -> list[dict]:
-    (workflow,) = (
-        block for block in readme.blocks("yaml") if block.startswith("# .github/workflows/")
-    )
-    return yaml.safe_load(workflow)["jobs"]["nanlint"]["steps"]
+    """The steps of the README's workflows (test_action runs the action's own)."""
+    workflows = (block for block in readme.blocks("yaml") if block.startswith("# .github/"))
+    return [
+        step for block in workflows for step in yaml.safe_load(block)["jobs"]["nanlint"]["steps"]
+    ]
 
 
 def readme_commands() -> list[str]:

@@ -8,17 +8,20 @@ and GitHub's actions cannot run here), the ruff snippet (run with ruff), the rul
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 
 import pytest
 import yaml
+from lupa import LuaRuntime
 
 import readme
 from conftest import ROOT
 from nanlint import __version__
 from nanlint.docs import rule_table, with_rule_table
 from nanlint.rules import ALL_RULES
+from nanlint.selection import validate
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -148,26 +151,34 @@ def test_the_pre_commit_snippet_names_real_hooks_that_work(tmp_path):
     assert "binary_cross_entropy_with_logits" in (project / "train.py").read_text()
 
 
-def test_the_github_actions_workflow_uploads_what_it_writes():
-    (workflow,) = (block for block in readme.blocks("yaml") if block.startswith("# .github/"))
-    parsed = yaml.safe_load(workflow)
-    assert parsed[True] == ["push", "pull_request"]  # YAML 1.1 reads the key `on` as true
-    job = parsed["jobs"]["nanlint"]
+def _workflows() -> list[dict]:
+    return [yaml.safe_load(b) for b in readme.blocks("yaml") if b.startswith("# .github/")]
+
+
+def test_the_github_actions_workflows_use_this_action_with_its_inputs():
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    workflows = _workflows()
+    assert len(workflows) == 2
+    for parsed in workflows:
+        assert parsed[True] == ["push", "pull_request"]  # YAML 1.1 reads the key `on` as true
+        steps = parsed["jobs"]["nanlint"]["steps"]
+        assert [step.get("uses", "").split("@")[0] for step in steps[:3]] == [
+            "actions/checkout",
+            "actions/setup-python",
+            "nanlint/nanlint",
+        ]
+        assert set(steps[2].get("with", {})) <= set(action["inputs"])
+        assert not any("run" in step for step in steps)
+
+
+def test_the_code_scanning_workflow_uploads_what_the_action_writes():
+    job = _workflows()[1]["jobs"]["nanlint"]
     assert job["permissions"]["security-events"] == "write"
-    steps = job["steps"]
-    assert [step.get("uses", "").split("@")[0] for step in steps[:2]] == [
-        "actions/checkout",
-        "actions/setup-python",
-    ]
-    runs = [step["run"] for step in steps if "run" in step]
-    assert runs[0] == "pip install nanlint"
-    assert "nanlint check --output-format github" in runs
-    (sarif,) = (run for run in runs if "--output-format sarif" in run)
-    upload = steps[-1]
+    lint, upload = job["steps"][2:]
     assert upload["uses"] == "github/codeql-action/upload-sarif@v3"
-    assert upload["with"]["sarif_file"] == sarif.split("> ", 1)[1]
-    # A step runs after a failing one only with if: always(); nanlint exits 1 on findings.
-    assert all(step.get("if") == "always()" for step in steps[-2:])
+    assert upload["with"]["sarif_file"] == lint["with"]["sarif-file"]
+    # A step runs after a failing one only with if: always(); the check fails on findings.
+    assert upload["if"] == "always()"
 
 
 def test_the_ruff_snippet_keeps_nan_codes_through_rufs_unused_noqa_fix(tmp_path):
@@ -200,3 +211,32 @@ def test_the_benchmark_section_runs_bench_and_dates_its_figures():
     figures = figures.split("<!-- benchmark figures: end -->", 1)[0]
     assert re.search(r"\b20\d\d-\d\d-\d\d\b", figures), "the figures need their date"
     assert re.search(r"\b\d+ cores\b", figures), "the figures need their machine"
+
+
+EDITORS = readme.section("### Editors: the language server")
+
+
+def test_the_editor_snippets_parse_and_start_nanlint_server_with_valid_options():
+    (vscode,) = (json.loads(block) for block in readme.blocks("json", EDITORS))
+    assert vscode["glspc.server.command"] == "nanlint"
+    assert vscode["glspc.server.commandArguments"] == ["server"]
+    assert vscode["glspc.server.languageId"] == ["python"]
+    (helix,) = (tomllib.loads(block) for block in readme.blocks("toml", EDITORS))
+    server = helix["language-server"]["nanlint"]
+    assert [server["command"], *server["args"]] == ["nanlint", "server"]
+    (python,) = helix["language"]
+    assert python["name"] == "python" and "nanlint" in python["language-servers"]
+    (neovim,) = readme.blocks("lua", EDITORS)
+    compiled = LuaRuntime().eval("load")(neovim)  # compiles, runs nothing
+    assert not isinstance(compiled, tuple), compiled  # (nil, the syntax error)
+    assert 'cmd = { "nanlint", "server" }' in neovim
+    assert 'init_options = { ignore = { "NAN205" } }' in neovim
+    for options in (vscode["glspc.server.initializationOptions"], server["config"]):
+        assert options == {"ignore": ["NAN205"]}
+        assert [validate(code) for code in options["ignore"]] == ["NAN205"]
+    assert "pip install 'nanlint[server]'" in EDITORS
+    assert _pyproject_extras()["server"] == ["pygls>=2.0"]
+
+
+def _pyproject_extras() -> dict[str, list[str]]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]

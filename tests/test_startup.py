@@ -1,4 +1,5 @@
-"""Start-up: `nanlint check` imports the analysis (libcst) only when a file needs it."""
+"""Start-up: `nanlint check` imports the analysis (libcst) only when a file needs it, and never
+the language server (pygls)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ _IMPORTED = (
     "    runpy.run_module('nanlint', run_name='__main__')\n"
     "except SystemExit:\n"
     "    pass\n"
-    "print(sorted(m for m in ('libcst', 'torch', 'nanlint.analysis.interpreter') if m in sys.modules))\n"
+    "print(sorted(m for m in ('libcst', 'torch', 'nanlint.analysis.interpreter', 'pygls') if m in sys.modules))\n"
 )
 
 

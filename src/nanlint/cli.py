@@ -14,8 +14,9 @@ from nanlint.commands.config import config
 from nanlint.commands.repro import repro
 from nanlint.commands.rule import rule
 from nanlint.commands.run import run
+from nanlint.commands.server import server
 
-COMMANDS: tuple[click.Command, ...] = (check, run, rule, config, repro, clean)
+COMMANDS: tuple[click.Command, ...] = (check, run, rule, config, repro, clean, server)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

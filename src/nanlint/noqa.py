@@ -220,8 +220,15 @@ def _edit(source: SourceFile, start: int, end: int, content: str) -> Edit:
 
 def with_noqa(source: SourceFile, diagnostics: list[Diagnostic]) -> tuple[str, int]:
     """The text with each diagnostic's code in a `# noqa` on its noqa line (an existing
-    directive gets the code added), and how many lines changed. NAN001 and file problems are
-    left alone: a noqa cannot silence a stale noqa, nor an unreadable file."""
+    directive gets the code added), and how many lines changed."""
+    edits = noqa_edits(source, diagnostics)
+    return apply_edits(source.text, edits), len(edits)
+
+
+def noqa_edits(source: SourceFile, diagnostics: list[Diagnostic]) -> list[Edit]:
+    """The edits that put each diagnostic's code in a `# noqa` on its noqa line, one per line.
+    NAN001 and file problems are left alone: a noqa cannot silence a stale noqa, nor an
+    unreadable file."""
     wanted: dict[int, set[str]] = {}
     for diagnostic in diagnostics:
         if diagnostic.code in (None, UNUSED_NOQA) or diagnostic.noqa_line is None:
@@ -243,7 +250,7 @@ def with_noqa(source: SourceFile, diagnostics: list[Diagnostic]) -> tuple[str, i
             continue
         end = source.offset(Position(line, 1)) + len(source.line_text(line).rstrip())
         edits.append(_edit(source, end, end, f"  # noqa: {', '.join(sorted(codes))}"))
-    return apply_edits(source.text, edits), len(edits)
+    return edits
 
 
 def _line_ends(text: str) -> set[int]:
