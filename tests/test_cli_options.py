@@ -262,7 +262,7 @@ def test_show_settings_prints_the_resolved_configuration(project):
     ]
     assert lines[-1] == (
         'enabled = ["NAN001", "NAN101", "NAN102", "NAN103", "NAN104", "NAN105", "NAN106",'
-        ' "NAN205", "NAN301", "NAN302", "NAN401", "NAN402", "NAN501", "NAN601", "NAN602"]'
+        ' "NAN205", "NAN301", "NAN302", "NAN401", "NAN402", "NAN501", "NAN602"]'
     )
 
 
