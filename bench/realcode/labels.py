@@ -29,9 +29,10 @@ paths relative to the corpus root and 1-based lines; text is a paraphrase, never
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomllib
 
 LABELS_DIR = Path(__file__).with_name("labels")
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from labels import LABELS_DIR, CorpusLabels, load_labels
 from matching import CorpusScore, Finding, findings_from_json, score_corpus
-from report import render_markdown, render_text, summary
+from score_report import render_markdown, render_text, summary
 
 NANLINT_CHECK = ("check", "--isolated", "--no-cache", "--select", "ALL", "--exit-zero")
 

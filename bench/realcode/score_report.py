@@ -46,8 +46,9 @@ def summary(scores: list[CorpusScore]) -> dict:
         "false_by_code": dict(sorted(Counter(f.code for f, _, _ in false_rows).items())),
         "debatable_by_code": dict(
             sorted(
-                Counter(f.code for s in scores for f, v in s.judged if v.verdict == "debatable")
-                .items()
+                Counter(
+                    f.code for s in scores for f, v in s.judged if v.verdict == "debatable"
+                ).items()
             )
         ),
         "corpora": [_corpus_row(score) for score in scores],
@@ -181,9 +182,16 @@ def render_markdown(data: dict) -> str:
         rows = [row for row in data["missed"] if row["capability"] == capability]
         if rows:
             lines += ["", f"### {capability}: {title} ({len(rows)})", ""]
-            lines += [f"- `{_where(row)}` {'/'.join(row['codes'])} ({row['ends']}): {row['note']}" for row in rows]
+            lines += [
+                f"- `{_where(row)}` {'/'.join(row['codes'])} ({row['ends']}): {row['note']}"
+                for row in rows
+            ]
     lines += ["", f"## False findings ({len(data['false'])})", ""]
-    lines += [f"- `{_where(row)}` {row['code']} [{row['kind']}]: {row['reason']}" for row in data["false"]]
+    lines += [
+        f"- `{_where(row)}` {row['code']} [{row['kind']}]: {row['reason']}" for row in data["false"]
+    ]
     lines += ["", f"## Findings nobody labelled ({len(data['unlabelled'])})", ""]
-    lines += [f"- `{_where(row)}` {row['code']}: {row['message'][:140]}" for row in data["unlabelled"]]
+    lines += [
+        f"- `{_where(row)}` {row['code']}: {row['message'][:140]}" for row in data["unlabelled"]
+    ]
     return "\n".join(lines) + "\n"
