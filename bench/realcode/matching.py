@@ -16,6 +16,8 @@ from pathlib import PurePosixPath
 
 from labels import Bug, CorpusLabels, Trap, Verdict
 
+SKIPPED = "skipped"  # nanlint's code-less diagnostic: a file it could not analyse
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -58,7 +60,7 @@ def findings_from_json(corpus: str, corpus_root: str, diagnostics: Iterable[dict
             corpus=corpus,
             path=relative_path(diagnostic["filename"], corpus_root),
             line=diagnostic["location"]["row"],
-            code=diagnostic["code"],
+            code=diagnostic["code"] or SKIPPED,
             message=diagnostic["message"],
         )
         for diagnostic in diagnostics
