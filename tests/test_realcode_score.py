@@ -145,6 +145,20 @@ def test_matching_rule_same_file_code_and_sink_span(labels):
     assert result.missed == [loss_bug]
 
 
+def test_skipped_files_are_listed_apart_and_never_matched(labels):
+    skipped = finding("pkg/gan.py", 11, "skipped", "ParseError: too deep")
+    result = score_corpus(labels, [skipped])
+    assert (result.skipped, result.unlabelled, result.found) == ([skipped], [], {})
+    data = summary([result])
+    assert [(row["path"], row["message"]) for row in data["skipped"]] == [
+        ("pkg/gan.py", "ParseError: too deep")
+    ]
+    assert "files nanlint skipped (1):\n  demo/pkg/gan.py:11 skipped: ParseError: too deep" in (
+        render_text(data)
+    )
+    assert "- `demo/pkg/gan.py:11`: ParseError: too deep" in render_markdown(data)
+
+
 def test_traps_catch_any_code_and_win_over_verdicts(labels):
     on_trap = finding("pkg/loss.py", 50, "NAN302")
     judged_false = finding("pkg/audio.py", 7, "NAN601")
@@ -197,6 +211,7 @@ def test_summary_counts_recall_by_ends_and_capability_and_false_by_code(labels):
         "traps_flagged": 1,
         "verdicts": 2,
         "unlabelled": 1,
+        "skipped": 0,
     }
 
 

@@ -5,7 +5,9 @@ root) and its line (the row nanlint reports, which is on the sink call) lies wit
 label's lines: a bug's `sink` span, a trap's or a verdict's `line` span. A bug also needs the
 finding's code among its `codes`, a verdict the same code; a trap with no codes catches any
 code. A finding is tried against bugs first, then traps, then verdicts; the first label that
-matches it classifies it (a trap flagged is a false finding even when a verdict names it). A bug with several findings on it counts once.
+matches it classifies it (a trap flagged is a false finding even when a verdict names it).
+A bug with several findings on it counts once. A file nanlint skipped (its code-less
+diagnostic) is listed apart and never matched.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class CorpusScore:
     judged: list[tuple[Finding, Verdict]] = field(default_factory=list)
     trapped: list[tuple[Finding, Trap]] = field(default_factory=list)
     unlabelled: list[Finding] = field(default_factory=list)
+    skipped: list[Finding] = field(default_factory=list)  # files nanlint could not analyse
 
     @property
     def missed(self) -> list[Bug]:
@@ -93,7 +96,9 @@ def _matching_trap(finding: Finding, traps: Iterable[Trap]) -> Trap | None:
 def score_corpus(labels: CorpusLabels, findings: list[Finding]) -> CorpusScore:
     score = CorpusScore(labels.corpus, labels, findings)
     for finding in findings:
-        if bug := _matching_bug(finding, labels.bugs):
+        if finding.code == SKIPPED:
+            score.skipped.append(finding)
+        elif bug := _matching_bug(finding, labels.bugs):
             score.found.setdefault(bug, []).append(finding)
         elif trap := _matching_trap(finding, labels.traps):
             score.trapped.append((finding, trap))

@@ -55,6 +55,7 @@ def summary(scores: list[CorpusScore]) -> dict:
         "false": [_finding_row(f) | {"kind": kind, "reason": why} for f, kind, why in false_rows],
         "missed": [_bug_row(bug) for s in scores for bug in s.missed],
         "unlabelled": [_finding_row(f) for s in scores for f in s.unlabelled],
+        "skipped": [_finding_row(f) for s in scores for f in s.skipped],
     }
 
 
@@ -69,6 +70,7 @@ def _corpus_row(score: CorpusScore) -> dict:
         "traps_flagged": len({trap for _, trap in score.trapped}),
         "verdicts": len(score.labels.verdicts),
         "unlabelled": len(score.unlabelled),
+        "skipped": len(score.skipped),
     }
 
 
@@ -125,6 +127,7 @@ def render_text(data: dict) -> str:
         ("false findings", data["false"], _false_line),
         ("missed bugs", data["missed"], _missed_line),
         ("findings nobody labelled", data["unlabelled"], _unlabelled_line),
+        ("files nanlint skipped", data["skipped"], _unlabelled_line),
     )
     for title, rows, line in sections:
         lines += ["", f"{title} ({len(rows)}):"] + [f"  {line(row)}" for row in rows]
@@ -194,4 +197,6 @@ def render_markdown(data: dict) -> str:
     lines += [
         f"- `{_where(row)}` {row['code']}: {row['message'][:140]}" for row in data["unlabelled"]
     ]
+    lines += ["", f"## Files nanlint skipped ({len(data['skipped'])})", ""]
+    lines += [f"- `{_where(row)}`: {row['message']}" for row in data["skipped"]]
     return "\n".join(lines) + "\n"
