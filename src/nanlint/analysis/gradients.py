@@ -40,7 +40,7 @@ import libcst as cst
 from nanlint.analysis import torch_api as api
 from nanlint.analysis.constants import numbers, self_assignments
 from nanlint.analysis.facts import FileAnalysis
-from nanlint.analysis.imports import dotted_name
+from nanlint.analysis.imports import dotted_name, imported_qualname
 from nanlint.analysis.names import assigned_values, reads_of_assigned
 from nanlint.analysis.values import BoundMethod, Constant, External
 
@@ -214,14 +214,8 @@ def _qualname(analysis: FileAnalysis, node: cst.BaseExpression) -> str | None:
     value = analysis.value_of(node)
     if isinstance(value, External):
         return api.canonical(value.qualname)
-    dotted = dotted_name(node)
-    if dotted is None:
-        return None
-    head, _, rest = dotted.partition(".")
-    qualname = analysis.imports.qualname_of(head)
-    if qualname is None:
-        return None
-    return api.canonical(f"{qualname}.{rest}" if rest else qualname)
+    qualname = imported_qualname(analysis.imports, node)
+    return None if qualname is None else api.canonical(qualname)
 
 
 class _Gradients:

@@ -22,6 +22,19 @@ def dotted_name(node: cst.BaseExpression) -> str | None:
     return None
 
 
+def imported_qualname(imports: ImportTable, node: cst.BaseExpression) -> str | None:
+    """The qualified name `node` spells through the file's imports (`F.softmax` with
+    `import torch.nn.functional as F` -> `torch.nn.functional.softmax`); None otherwise."""
+    dotted = dotted_name(node)
+    if dotted is None:
+        return None
+    head, _, rest = dotted.partition(".")
+    qualname = imports.qualname_of(head)
+    if qualname is None:
+        return None
+    return f"{qualname}.{rest}" if rest else qualname
+
+
 @dataclass(frozen=True)
 class Binding:
     """`local` names `qualname`, bound by `statement`."""

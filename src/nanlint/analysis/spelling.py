@@ -7,7 +7,7 @@ import re
 import libcst as cst
 
 from nanlint.analysis.facts import FileAnalysis
-from nanlint.analysis.imports import dotted_name
+from nanlint.analysis.imports import dotted_name, imported_qualname
 from nanlint.analysis.rewrite import EditPlan
 from nanlint.analysis.torch_api import canonical
 
@@ -123,12 +123,5 @@ def names_directly(analysis: FileAnalysis, node: cst.BaseExpression, qualnames) 
     """Whether `node` spells one of `qualnames` through the file's imports (`nn.BCELoss`,
     `F.binary_cross_entropy`, an imported alias), rather than reaching it through a variable
     or a lookup that a fix must not bypass."""
-    dotted = dotted_name(node)
-    if dotted is None:
-        return False
-    head, _, rest = dotted.partition(".")
-    qualname = analysis.imports.qualname_of(head)
-    if qualname is None:
-        return False
-    full = canonical(f"{qualname}.{rest}" if rest else qualname)
-    return full in set(qualnames)
+    qualname = imported_qualname(analysis.imports, node)
+    return qualname is not None and canonical(qualname) in set(qualnames)
